@@ -1,0 +1,43 @@
+/*
+ * vh-error.h: the project's GError domains
+ *
+ * One domain per module, each with a ..._FAILED catch-all.  Codes named
+ * ..._INVALID mean "the caller gave bad input": the CLI maps them (and
+ * G_OPTION_ERROR) to exit status 2, everything else to 1.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VH_ADDRESS_ERROR (vh_address_error_quark())
+typedef enum {
+    VH_ADDRESS_ERROR_FAILED,
+    VH_ADDRESS_ERROR_INVALID,       /* not a PCI address or device name */
+} VhAddressError;
+
+#define VH_SYSFS_ERROR (vh_sysfs_error_quark())
+typedef enum {
+    VH_SYSFS_ERROR_FAILED,          /* I/O error; message carries errno */
+    VH_SYSFS_ERROR_INVALID,         /* bad root or path given by the caller */
+    VH_SYSFS_ERROR_NOT_FOUND,       /* a required file or device is absent */
+    VH_SYSFS_ERROR_TOO_BIG,         /* attribute larger than we accept */
+} VhSysfsError;
+
+#define VH_CLI_ERROR (vh_cli_error_quark())
+typedef enum {
+    VH_CLI_ERROR_FAILED,
+    VH_CLI_ERROR_INVALID,           /* bad usage: unknown verb, argument count */
+} VhCliError;
+
+GQuark vh_address_error_quark(void);
+GQuark vh_sysfs_error_quark(void);
+GQuark vh_cli_error_quark(void);
+
+/* TRUE when @error reports bad input from the caller (exit status 2). */
+gboolean vh_error_is_invalid_input(const GError *error);
+
+G_END_DECLS

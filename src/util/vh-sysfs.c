@@ -1,0 +1,469 @@
+/*
+ * vh-sysfs.c: the one seam through which the project reads and writes sysfs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "util.sysfs"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "vh-error.h"
+#include "vh-sysfs.h"
+
+struct _VhSysfs {
+    char *root;
+    int root_fd;        /* O_PATH directory */
+};
+
+VhSysfs *
+vh_sysfs_new(const char *root, GError **error)
+{
+    g_autoptr(VhSysfs) sysfs = g_new0(VhSysfs, 1);
+    int saved_errno;
+
+    sysfs->root_fd = -1;
+    sysfs->root = g_strdup(root);
+    if (!root || !*root) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+                    "the sysfs root is empty; give a directory such as /sys");
+        return NULL;
+    }
+    sysfs->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (sysfs->root_fd < 0) {
+        saved_errno = errno;
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+                    "sysfs root '%s' is not a usable directory: %s",
+                    root, g_strerror(saved_errno));
+        return NULL;
+    }
+    return g_steal_pointer(&sysfs);
+}
+
+void
+vh_sysfs_free(VhSysfs *sysfs)
+{
+    if (!sysfs)
+        return;
+    if (sysfs->root_fd >= 0)
+        close(sysfs->root_fd);
+    g_free(sysfs->root);
+    g_free(sysfs);
+}
+
+const char *
+vh_sysfs_get_root(const VhSysfs *sysfs)
+{
+    return sysfs->root;
+}
+
+char *
+vh_sysfs_pci_device_relpath(const VhPciAddress *addr, const char *attr)
+{
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    vh_pci_address_format(addr, buf);
+    if (attr)
+        return g_strdup_printf("bus/pci/devices/%s/%s", buf, attr);
+    return g_strdup_printf("bus/pci/devices/%s", buf);
+}
+
+gboolean
+vh_sysfs_relpath_is_valid(const char *relpath)
+{
+    g_auto(GStrv) parts = NULL;
+    gsize i;
+
+    if (!relpath || !*relpath || relpath[0] == '/')
+        return FALSE;
+    parts = g_strsplit(relpath, "/", -1);
+    for (i = 0; parts[i]; i++) {
+        if (!*parts[i] || g_str_equal(parts[i], ".") ||
+            g_str_equal(parts[i], ".."))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+vh_sysfs_describe(const VhSysfs *sysfs, const char *relpath)
+{
+    if (g_str_has_suffix(sysfs->root, "/"))
+        return g_strconcat(sysfs->root, relpath, NULL);
+    return g_strconcat(sysfs->root, "/", relpath, NULL);
+}
+
+static gboolean
+vh_sysfs_check_relpath(const VhSysfs *sysfs, const char *relpath,
+                       GError **error)
+{
+    g_autofree char *esc = NULL;
+
+    if (vh_sysfs_relpath_is_valid(relpath))
+        return TRUE;
+    esc = g_strescape(relpath ? relpath : "", NULL);
+    g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+                "refusing sysfs path '%s' below %s: it must be relative "
+                "and must not contain '.' or '..' components",
+                esc, sysfs->root);
+    return FALSE;
+}
+
+/*
+ * openat2(RESOLVE_BENEATH) on the root fd; falls back to openat() only on
+ * kernels without openat2 (ENOSYS), where the relpath check still holds.
+ * Returns the fd or -errno.
+ */
+static int
+vh_sysfs_openat(const VhSysfs *sysfs, const char *relpath, int flags)
+{
+    struct open_how how = {
+        .flags = (guint64) (flags | O_CLOEXEC),
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    int attempts = 0;
+    int fd;
+
+    /*
+     * EAGAIN: a rename or mount anywhere in the system raced with a ".."
+     * in the lookup, and the kernel could not prove it stayed beneath
+     * (openat2(2)).  Sysfs links are full of "..", so retry a while.
+     */
+    do {
+        fd = (int) syscall(SYS_openat2, sysfs->root_fd, relpath, &how,
+                           sizeof(how));
+    } while (fd < 0 && errno == EAGAIN && ++attempts < 64);
+    if (fd < 0 && errno == ENOSYS)
+        fd = openat(sysfs->root_fd, relpath, flags | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+static void
+vh_sysfs_set_errno_error(const VhSysfs *sysfs, const char *relpath,
+                         const char *action, int err, GError **error)
+{
+    g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+
+    if (err == EXDEV || err == ELOOP) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "cannot %s %s: it resolves outside the sysfs root %s",
+                    action, path, sysfs->root);
+        return;
+    }
+    g_set_error(error, VH_SYSFS_ERROR,
+                err == ENOENT ? VH_SYSFS_ERROR_NOT_FOUND : VH_SYSFS_ERROR_FAILED,
+                "cannot %s %s: %s", action, path, g_strerror(err));
+}
+
+gboolean
+vh_sysfs_exists(const VhSysfs *sysfs, const char *relpath)
+{
+    int fd;
+
+    if (!vh_sysfs_relpath_is_valid(relpath))
+        return FALSE;
+    fd = vh_sysfs_openat(sysfs, relpath, O_PATH);
+    if (fd < 0)
+        return FALSE;
+    close(fd);
+    return TRUE;
+}
+
+/*
+ * Read at most @max bytes; *@ret_truncated says whether more was there.
+ * Returns FALSE with error; TRUE with *ret_bytes NULL when absent.
+ */
+static gboolean
+vh_sysfs_read_limited(const VhSysfs *sysfs, const char *relpath, gsize max,
+                      GByteArray **ret_bytes, gboolean *ret_truncated,
+                      GError **error)
+{
+    g_autoptr(GByteArray) buf = NULL;
+    gsize want = max + 1;
+    int fd;
+
+    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+        return FALSE;
+    fd = vh_sysfs_openat(sysfs, relpath, O_RDONLY | O_NOFOLLOW);
+    if (fd == -ENOENT) {
+        *ret_bytes = NULL;
+        *ret_truncated = FALSE;
+        return TRUE;
+    }
+    if (fd < 0) {
+        vh_sysfs_set_errno_error(sysfs, relpath, "open", -fd, error);
+        return FALSE;
+    }
+
+    buf = g_byte_array_sized_new(MIN(want, 4096));
+    while (buf->len < want) {
+        guint8 chunk[4096];
+        ssize_t n = read(fd, chunk, MIN(sizeof(chunk), want - buf->len));
+        if (n < 0) {
+            int saved_errno = errno;
+            if (saved_errno == EINTR)
+                continue;
+            close(fd);
+            vh_sysfs_set_errno_error(sysfs, relpath, "read", saved_errno, error);
+            return FALSE;
+        }
+        if (n == 0)
+            break;
+        g_byte_array_append(buf, chunk, (guint) n);
+    }
+    close(fd);
+
+    *ret_truncated = buf->len > max;
+    if (*ret_truncated)
+        g_byte_array_set_size(buf, (guint) max);
+    *ret_bytes = g_steal_pointer(&buf);
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_read(const VhSysfs *sysfs, const char *relpath, char **ret_value,
+              GError **error)
+{
+    g_autoptr(GByteArray) buf = NULL;
+    gboolean truncated = FALSE;
+    char *text;
+    gsize len;
+
+    if (!vh_sysfs_read_limited(sysfs, relpath, VH_SYSFS_ATTR_MAX, &buf,
+                               &truncated, error))
+        return FALSE;
+    if (!buf) {
+        *ret_value = NULL;
+        return TRUE;
+    }
+    if (truncated) {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_TOO_BIG,
+                    "%s is larger than %d bytes; not a sysfs attribute",
+                    path, VH_SYSFS_ATTR_MAX);
+        return FALSE;
+    }
+    len = buf->len;
+    text = (char *) g_byte_array_free(g_steal_pointer(&buf), FALSE);
+    text = g_realloc(text, len + 1);
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_free(text);
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "%s holds binary data where text was expected", path);
+        return FALSE;
+    }
+    while (len > 0 && text[len - 1] == '\n')
+        text[--len] = '\0';
+    *ret_value = text;
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_read_bytes(const VhSysfs *sysfs, const char *relpath, gsize max,
+                    GBytes **ret_bytes, GError **error)
+{
+    g_autoptr(GByteArray) buf = NULL;
+    gboolean truncated = FALSE;
+
+    if (!vh_sysfs_read_limited(sysfs, relpath, max, &buf, &truncated, error))
+        return FALSE;
+    *ret_bytes = buf ? g_byte_array_free_to_bytes(g_steal_pointer(&buf)) : NULL;
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_read_int(const VhSysfs *sysfs, const char *relpath,
+                  gint64 *ret_value, gboolean *ret_present, GError **error)
+{
+    g_autofree char *text = NULL;
+    char *end = NULL;
+    gint64 value;
+
+    if (!vh_sysfs_read(sysfs, relpath, &text, error))
+        return FALSE;
+    if (!text) {
+        *ret_present = FALSE;
+        return TRUE;
+    }
+    errno = 0;
+    value = g_ascii_strtoll(text, &end, 0);
+    if (errno != 0 || end == text || *end != '\0') {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_autofree char *esc = g_strescape(text, NULL);
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "%s holds '%.40s', not a number", path, esc);
+        return FALSE;
+    }
+    *ret_value = value;
+    *ret_present = TRUE;
+    return TRUE;
+}
+
+/* Split @relpath into an opened parent directory and its last component. */
+static int
+vh_sysfs_open_parent(const VhSysfs *sysfs, const char *relpath,
+                     const char **ret_base)
+{
+    g_autofree char *dir = NULL;
+    const char *slash = strrchr(relpath, '/');
+
+    if (!slash) {
+        int fd = fcntl(sysfs->root_fd, F_DUPFD_CLOEXEC, 0);
+        *ret_base = relpath;
+        return fd < 0 ? -errno : fd;
+    }
+    *ret_base = slash + 1;
+    dir = g_strndup(relpath, (gsize) (slash - relpath));
+    return vh_sysfs_openat(sysfs, dir, O_PATH | O_DIRECTORY);
+}
+
+gboolean
+vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
+                        char **ret_name, GError **error)
+{
+    char target[PATH_MAX];
+    const char *base = NULL;
+    const char *name;
+    ssize_t n;
+    int saved_errno;
+    int dirfd;
+
+    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+        return FALSE;
+    dirfd = vh_sysfs_open_parent(sysfs, relpath, &base);
+    if (dirfd == -ENOENT || dirfd == -ENOTDIR) {
+        *ret_name = NULL;
+        return TRUE;
+    }
+    if (dirfd < 0) {
+        vh_sysfs_set_errno_error(sysfs, relpath, "open the directory of",
+                                 -dirfd, error);
+        return FALSE;
+    }
+    n = readlinkat(dirfd, base, target, sizeof(target) - 1);
+    saved_errno = errno;
+    close(dirfd);
+    if (n < 0) {
+        if (saved_errno == ENOENT) {
+            *ret_name = NULL;
+            return TRUE;
+        }
+        vh_sysfs_set_errno_error(sysfs, relpath, "read the link", saved_errno,
+                                 error);
+        return FALSE;
+    }
+    target[n] = '\0';
+    while (n > 1 && target[n - 1] == '/')
+        target[--n] = '\0';
+    name = strrchr(target, '/');
+    name = name ? name + 1 : target;
+    if (!*name || g_str_equal(name, ".") || g_str_equal(name, "..")) {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "link %s points to '%s', which names nothing", path, target);
+        return FALSE;
+    }
+    *ret_name = g_strdup(name);
+    return TRUE;
+}
+
+static int
+vh_sysfs_compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char * const *) a, *(const char * const *) b);
+}
+
+gboolean
+vh_sysfs_list(const VhSysfs *sysfs, const char *relpath,
+              GPtrArray **ret_names, GError **error)
+{
+    g_autoptr(GPtrArray) names = NULL;
+    struct dirent *ent;
+    DIR *dir;
+    int fd;
+
+    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+        return FALSE;
+    fd = vh_sysfs_openat(sysfs, relpath, O_RDONLY | O_DIRECTORY);
+    if (fd == -ENOENT) {
+        *ret_names = NULL;
+        return TRUE;
+    }
+    if (fd < 0) {
+        vh_sysfs_set_errno_error(sysfs, relpath, "open the directory", -fd,
+                                 error);
+        return FALSE;
+    }
+    dir = fdopendir(fd);
+    if (!dir) {
+        int saved_errno = errno;
+        close(fd);
+        vh_sysfs_set_errno_error(sysfs, relpath, "list", saved_errno, error);
+        return FALSE;
+    }
+    names = g_ptr_array_new_with_free_func(g_free);
+    errno = 0;
+    while ((ent = readdir(dir))) {
+        if (g_str_equal(ent->d_name, ".") || g_str_equal(ent->d_name, ".."))
+            continue;
+        g_ptr_array_add(names, g_strdup(ent->d_name));
+    }
+    if (errno != 0) {
+        int saved_errno = errno;
+        closedir(dir);
+        vh_sysfs_set_errno_error(sysfs, relpath, "list", saved_errno, error);
+        return FALSE;
+    }
+    closedir(dir);
+    g_ptr_array_sort(names, vh_sysfs_compare_names);
+    *ret_names = g_steal_pointer(&names);
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_write(const VhSysfs *sysfs, const char *relpath, const char *value,
+               GError **error)
+{
+    gsize len = strlen(value);
+    ssize_t n;
+    int saved_errno;
+    int fd;
+
+    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+        return FALSE;
+    fd = vh_sysfs_openat(sysfs, relpath, O_WRONLY | O_NOFOLLOW | O_TRUNC);
+    if (fd < 0) {
+        vh_sysfs_set_errno_error(sysfs, relpath, "open for writing", -fd, error);
+        return FALSE;
+    }
+    do {
+        n = write(fd, value, len);
+    } while (n < 0 && errno == EINTR);
+    saved_errno = errno;
+    if (n >= 0 && (gsize) n != len)
+        saved_errno = EIO;
+    if (close(fd) < 0 && n >= 0 && (gsize) n == len) {
+        /* sysfs reports some store() failures only at close. */
+        n = -1;
+        saved_errno = errno;
+    }
+    if (n < 0 || (gsize) n != len) {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_autofree char *esc = g_strescape(value, NULL);
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "cannot write '%s' to %s: %s", esc, path,
+                    g_strerror(saved_errno));
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -1,0 +1,78 @@
+/*
+ * vh-sysfs.h: the one seam through which the project reads and writes sysfs
+ *
+ * Every access is relative to a configured root ("/sys", or a fake tree in
+ * tests) and is resolved beneath it: paths are checked (no absolute paths,
+ * no "." or ".." components) and opened with openat2(RESOLVE_BENEATH), so
+ * neither a path nor a symlink in the tree can lead outside the root.
+ *
+ * Attributes that do not exist are an answer, not an error: readers return
+ * TRUE with a NULL result for them.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "vh-pci-address.h"
+
+G_BEGIN_DECLS
+
+typedef struct _VhSysfs VhSysfs;
+
+/* Text attributes larger than this are refused (VH_SYSFS_ERROR_TOO_BIG). */
+#define VH_SYSFS_ATTR_MAX (64 * 1024)
+
+/* Opens @root (a directory); VH_SYSFS_ERROR_INVALID if it is not one. */
+VhSysfs *vh_sysfs_new(const char *root, GError **error);
+void vh_sysfs_free(VhSysfs *sysfs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhSysfs, vh_sysfs_free)
+
+const char *vh_sysfs_get_root(const VhSysfs *sysfs);
+
+/* "bus/pci/devices/0000:01:02.3" or, with @attr, ".../0000:01:02.3/@attr".
+ * @attr is a constant of the caller's, never user input.  Free with g_free(). */
+char *vh_sysfs_pci_device_relpath(const VhPciAddress *addr, const char *attr);
+
+/* TRUE when @relpath is a path the seam accepts (see above). */
+gboolean vh_sysfs_relpath_is_valid(const char *relpath);
+
+/* Root + @relpath for messages; free with g_free(). */
+char *vh_sysfs_describe(const VhSysfs *sysfs, const char *relpath);
+
+gboolean vh_sysfs_exists(const VhSysfs *sysfs, const char *relpath);
+
+/* Text of an attribute without its trailing newline; NULL if absent.
+ * Free with g_free(). */
+gboolean vh_sysfs_read(const VhSysfs *sysfs, const char *relpath,
+                       char **ret_value, GError **error);
+
+/* At most @max bytes of a binary attribute (config, rom); NULL if absent.
+ * Unlike vh_sysfs_read() a longer file is truncated to @max, as config
+ * space readers only want the part they understand.  Free with
+ * g_bytes_unref(). */
+gboolean vh_sysfs_read_bytes(const VhSysfs *sysfs, const char *relpath,
+                             gsize max, GBytes **ret_bytes, GError **error);
+
+/* A numeric attribute ("0x8086", "-1", "4"): base 0 as strtoll does.
+ * *ret_present tells whether the file exists; *ret_value is set only then. */
+gboolean vh_sysfs_read_int(const VhSysfs *sysfs, const char *relpath,
+                           gint64 *ret_value, gboolean *ret_present,
+                           GError **error);
+
+/* Last component of a symlink's target (a driver, an iommu group);
+ * NULL if the link is absent.  Free with g_free(). */
+gboolean vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
+                                 char **ret_name, GError **error);
+
+/* Sorted names in a directory; NULL if absent.
+ * Free with g_ptr_array_unref(). */
+gboolean vh_sysfs_list(const VhSysfs *sysfs, const char *relpath,
+                       GPtrArray **ret_names, GError **error);
+
+/* Write @value to an existing attribute, in one write(2) as sysfs wants. */
+gboolean vh_sysfs_write(const VhSysfs *sysfs, const char *relpath,
+                        const char *value, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,302 @@
+/*
+ * vh-fake-sysfs.c: build a tree that looks like /sys from a table of devices
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "tests.fake-sysfs"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "vh-fake-sysfs.h"
+#include "vh-pci-address.h"
+
+struct _VhFakeSysfs {
+    char *root;
+    GHashTable *devdirs;    /* address -> device directory, relative */
+    GHashTable *nvfs;       /* PF address -> number of VFs linked so far */
+};
+
+const char *
+vh_fake_sysfs_root(const VhFakeSysfs *fake)
+{
+    return fake->root;
+}
+
+char *
+vh_fake_sysfs_path(const VhFakeSysfs *fake, const char *relpath)
+{
+    return g_build_filename(fake->root, relpath, NULL);
+}
+
+static int
+vh_fake_sysfs_remove_one(const char *path, const struct stat *st, int flag,
+                         struct FTW *ftw)
+{
+    /* Best effort: keep removing the rest of the tree. */
+    if (remove(path) < 0)
+        g_debug("cannot remove %s: %s", path, g_strerror(errno));
+    return 0;
+}
+
+void
+vh_fake_sysfs_free(VhFakeSysfs *fake)
+{
+    if (!fake)
+        return;
+    if (fake->root && !g_getenv("VH_FAKE_SYSFS_KEEP"))
+        nftw(fake->root, vh_fake_sysfs_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    g_clear_pointer(&fake->devdirs, g_hash_table_unref);
+    g_clear_pointer(&fake->nvfs, g_hash_table_unref);
+    g_free(fake->root);
+    g_free(fake);
+}
+
+static gboolean
+vh_fake_sysfs_mkdir(VhFakeSysfs *fake, const char *relpath, GError **error)
+{
+    g_autofree char *path = vh_fake_sysfs_path(fake, relpath);
+
+    if (g_mkdir_with_parents(path, 0755) < 0) {
+        int saved_errno = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved_errno),
+                    "cannot create %s: %s", path, g_strerror(saved_errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+vh_fake_sysfs_write(VhFakeSysfs *fake, const char *relpath, const void *data,
+                    gssize len, GError **error)
+{
+    g_autofree char *path = vh_fake_sysfs_path(fake, relpath);
+
+    if (len < 0)
+        len = (gssize) strlen(data);
+    return g_file_set_contents(path, data, len, error);
+}
+
+/* A link at @link to @target, both relative to the root, made relative. */
+static gboolean
+vh_fake_sysfs_link(VhFakeSysfs *fake, const char *link, const char *target,
+                   GError **error)
+{
+    g_autofree char *path = vh_fake_sysfs_path(fake, link);
+    g_autoptr(GString) rel = g_string_new(NULL);
+    const char *p;
+
+    for (p = strchr(link, '/'); p; p = strchr(p + 1, '/'))
+        g_string_append(rel, "../");
+    g_string_append(rel, target);
+    if (symlink(rel->str, path) < 0) {
+        int saved_errno = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved_errno),
+                    "cannot link %s to %s: %s", path, rel->str,
+                    g_strerror(saved_errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* PCI Local Bus 3.0, 6.1: the predefined header. */
+static GBytes *
+vh_fake_sysfs_config(const VhFakePciDevice *dev)
+{
+    guint8 cfg[64] = { 0 };
+    gboolean bridge = (dev->class >> 8) == 0x0604;
+
+    cfg[0x00] = dev->vendor & 0xff;
+    cfg[0x01] = dev->vendor >> 8;
+    cfg[0x02] = dev->device & 0xff;
+    cfg[0x03] = dev->device >> 8;
+    cfg[0x09] = dev->class & 0xff;              /* programming interface */
+    cfg[0x0a] = (dev->class >> 8) & 0xff;       /* sub-class */
+    cfg[0x0b] = (dev->class >> 16) & 0xff;      /* base class */
+    cfg[0x0e] = bridge ? 0x01 : 0x00;           /* header type */
+    if (!bridge) {
+        cfg[0x2c] = dev->subsystem_vendor & 0xff;
+        cfg[0x2d] = dev->subsystem_vendor >> 8;
+        cfg[0x2e] = dev->subsystem_device & 0xff;
+        cfg[0x2f] = dev->subsystem_device >> 8;
+    }
+    return g_bytes_new(cfg, sizeof(cfg));
+}
+
+static gboolean
+vh_fake_sysfs_attrs(VhFakeSysfs *fake, const char *devdir,
+                    const VhFakePciDevice *dev, GError **error)
+{
+    g_autoptr(GBytes) config = NULL;
+    struct {
+        const char *name;
+        char *value;
+    } attrs[] = {
+        { "vendor", g_strdup_printf("0x%04x\n", dev->vendor) },
+        { "device", g_strdup_printf("0x%04x\n", dev->device) },
+        { "class", g_strdup_printf("0x%06x\n", dev->class) },
+        { "subsystem_vendor", g_strdup_printf("0x%04x\n", dev->subsystem_vendor) },
+        { "subsystem_device", g_strdup_printf("0x%04x\n", dev->subsystem_device) },
+        { "numa_node", g_strdup_printf("%d\n", dev->numa_node) },
+        { "driver_override", g_strdup("(null)\n") },
+        { "reset_method", dev->reset_method ?
+          g_strdup_printf("%s\n", dev->reset_method) : NULL },
+        { "sriov_totalvfs", dev->sriov_totalvfs ?
+          g_strdup_printf("%u\n", dev->sriov_totalvfs) : NULL },
+        { "sriov_numvfs", dev->sriov_totalvfs ? g_strdup("0\n") : NULL },
+    };
+    gboolean ok = TRUE;
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(attrs); i++) {
+        g_autofree char *relpath = g_strdup_printf("%s/%s", devdir, attrs[i].name);
+        if (ok && attrs[i].value)
+            ok = vh_fake_sysfs_write(fake, relpath, attrs[i].value, -1, error);
+        g_free(attrs[i].value);
+    }
+    if (!ok)
+        return FALSE;
+
+    if (dev->config)
+        config = g_bytes_new(dev->config, dev->config_len);
+    else
+        config = vh_fake_sysfs_config(dev);
+    {
+        g_autofree char *relpath = g_strdup_printf("%s/config", devdir);
+        gsize len = 0;
+        const void *data = g_bytes_get_data(config, &len);
+        return vh_fake_sysfs_write(fake, relpath, data, (gssize) len, error);
+    }
+}
+
+static gboolean
+vh_fake_sysfs_group(VhFakeSysfs *fake, const char *addr, const char *devdir,
+                    int group, GError **error)
+{
+    g_autofree char *groupdir = g_strdup_printf("kernel/iommu_groups/%d", group);
+    g_autofree char *members = g_strdup_printf("%s/devices", groupdir);
+    g_autofree char *member = g_strdup_printf("%s/%s", members, addr);
+    g_autofree char *link = g_strdup_printf("%s/iommu_group", devdir);
+
+    return vh_fake_sysfs_mkdir(fake, members, error) &&
+           vh_fake_sysfs_link(fake, link, groupdir, error) &&
+           vh_fake_sysfs_link(fake, member, devdir, error);
+}
+
+static gboolean
+vh_fake_sysfs_driver(VhFakeSysfs *fake, const char *addr, const char *devdir,
+                     const char *driver, GError **error)
+{
+    static const char * const files[] = { "bind", "unbind", "new_id", "remove_id" };
+    g_autofree char *drvdir = g_strdup_printf("bus/pci/drivers/%s", driver);
+    g_autofree char *backlink = g_strdup_printf("%s/%s", drvdir, addr);
+    g_autofree char *link = g_strdup_printf("%s/driver", devdir);
+    gsize i;
+
+    if (!vh_fake_sysfs_mkdir(fake, drvdir, error))
+        return FALSE;
+    for (i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *relpath = g_strdup_printf("%s/%s", drvdir, files[i]);
+        if (!vh_fake_sysfs_write(fake, relpath, "", 0, error))
+            return FALSE;
+    }
+    return vh_fake_sysfs_link(fake, link, drvdir, error) &&
+           vh_fake_sysfs_link(fake, backlink, devdir, error);
+}
+
+static gboolean
+vh_fake_sysfs_physfn(VhFakeSysfs *fake, const VhFakePciDevice *dev,
+                     const char *devdir, GError **error)
+{
+    const char *pfdir = g_hash_table_lookup(fake->devdirs, dev->physfn);
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(fake->nvfs, dev->physfn));
+    g_autofree char *physfn = g_strdup_printf("%s/physfn", devdir);
+    g_autofree char *virtfn = NULL;
+
+    if (!pfdir) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "fake device %s: physfn %s is not listed before it",
+                    dev->address, dev->physfn);
+        return FALSE;
+    }
+    virtfn = g_strdup_printf("%s/virtfn%u", pfdir, n);
+    g_hash_table_insert(fake->nvfs, g_strdup(dev->physfn), GUINT_TO_POINTER(n + 1));
+    return vh_fake_sysfs_link(fake, physfn, pfdir, error) &&
+           vh_fake_sysfs_link(fake, virtfn, devdir, error);
+}
+
+static gboolean
+vh_fake_sysfs_add(VhFakeSysfs *fake, const VhFakePciDevice *dev, GError **error)
+{
+    g_autofree char *devdir = NULL;
+    g_autofree char *buslink = NULL;
+    char canon[VH_PCI_ADDRESS_BUFLEN];
+    VhPciAddress addr;
+
+    if (!vh_pci_address_parse(dev->address, &addr, error) ||
+        !g_str_equal(vh_pci_address_format(&addr, canon), dev->address)) {
+        g_clear_error(error);
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "fake device '%s': give the address as DDDD:BB:SS.F",
+                    dev->address);
+        return FALSE;
+    }
+    if (dev->parent) {
+        const char *parentdir = g_hash_table_lookup(fake->devdirs, dev->parent);
+        if (!parentdir) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "fake device %s: parent %s is not listed before it",
+                        dev->address, dev->parent);
+            return FALSE;
+        }
+        devdir = g_strdup_printf("%s/%s", parentdir, dev->address);
+    } else {
+        devdir = g_strdup_printf("devices/pci%04x:%02x/%s", addr.domain,
+                                 addr.bus, dev->address);
+    }
+    buslink = g_strdup_printf("bus/pci/devices/%s", dev->address);
+
+    if (!vh_fake_sysfs_mkdir(fake, devdir, error) ||
+        !vh_fake_sysfs_attrs(fake, devdir, dev, error) ||
+        !vh_fake_sysfs_link(fake, buslink, devdir, error))
+        return FALSE;
+    if (dev->group != VH_FAKE_NO_GROUP &&
+        !vh_fake_sysfs_group(fake, dev->address, devdir, dev->group, error))
+        return FALSE;
+    if (dev->driver &&
+        !vh_fake_sysfs_driver(fake, dev->address, devdir, dev->driver, error))
+        return FALSE;
+    if (dev->physfn && !vh_fake_sysfs_physfn(fake, dev, devdir, error))
+        return FALSE;
+
+    g_hash_table_insert(fake->devdirs, g_strdup(dev->address),
+                        g_steal_pointer(&devdir));
+    return TRUE;
+}
+
+VhFakeSysfs *
+vh_fake_sysfs_new(const VhFakePciDevice *devs, gsize ndevs, GError **error)
+{
+    g_autoptr(VhFakeSysfs) fake = g_new0(VhFakeSysfs, 1);
+    gsize i;
+
+    fake->devdirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    fake->nvfs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (!(fake->root = g_dir_make_tmp("vh-fake-sysfs-XXXXXX", error)))
+        return NULL;
+    if (!vh_fake_sysfs_mkdir(fake, "bus/pci/devices", error) ||
+        !vh_fake_sysfs_mkdir(fake, "bus/pci/drivers", error) ||
+        !vh_fake_sysfs_mkdir(fake, "kernel", error) ||
+        !vh_fake_sysfs_write(fake, "bus/pci/drivers_probe", "", 0, error))
+        return NULL;
+    for (i = 0; i < ndevs; i++) {
+        if (!vh_fake_sysfs_add(fake, &devs[i], error))
+            return NULL;
+    }
+    return g_steal_pointer(&fake);
+}

@@ -1,0 +1,69 @@
+/*
+ * vh-fake-sysfs.h: build a tree that looks like /sys from a table of devices
+ *
+ * Each test gets its own tree in a fresh temporary directory:
+ *
+ *   static const VhFakePciDevice devs[] = {
+ *       VH_FAKE_PCI("0000:00:04.0", 0x1b36, 0x000e, 0x060400, .group = 4),
+ *       VH_FAKE_PCI("0000:01:01.0", 0x8086, 0x100e, 0x020000, .group = 4,
+ *                   .parent = "0000:00:04.0", .driver = "e1000"),
+ *   };
+ *   g_autoptr(VhFakeSysfs) fake = vh_fake_sysfs_new(devs, G_N_ELEMENTS(devs), &err);
+ *
+ * The tree has what the kernel shows: devices/pciDDDD:BB/<bridge>/<device>
+ * directories nested under their parent bridge, bus/pci/devices/<addr> links
+ * into them, iommu_group links into kernel/iommu_groups/N with a
+ * devices/<addr> back link, driver links into bus/pci/drivers/<name> with a
+ * <addr> back link, physfn/virtfnN links, and the attribute files vendor,
+ * device, class, subsystem_vendor, subsystem_device, numa_node,
+ * driver_override, config, and (when given) reset_method and sriov_*.
+ * All links are relative, as in sysfs, so the tree can be moved.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+    const char *address;        /* "0000:01:02.0" */
+    guint16 vendor;
+    guint16 device;
+    guint32 class;              /* 0x020000; 0x0604xx makes a type 1 header */
+    guint16 subsystem_vendor;
+    guint16 subsystem_device;
+    const char *driver;         /* NULL: no driver */
+    int group;                  /* VH_FAKE_NO_GROUP: no iommu_group link */
+    const char *parent;         /* bridge address; NULL: on the root bus */
+    const char *physfn;         /* PF address for a VF */
+    guint sriov_totalvfs;       /* > 0: an SR-IOV PF */
+    int numa_node;              /* written as is; VH_FAKE_PCI sets -1 */
+    const char *reset_method;   /* NULL: no reset_method file */
+    const guint8 *config;       /* NULL: a 64-byte header from the ids */
+    gsize config_len;
+} VhFakePciDevice;
+
+#define VH_FAKE_NO_GROUP (-1)
+
+/* Defaults: no NUMA node (-1), no group unless .group is given. */
+#define VH_FAKE_PCI(addr, ven, dev, cls, ...) \
+    { .address = (addr), .vendor = (ven), .device = (dev), .class = (cls), \
+      .numa_node = -1, .group = VH_FAKE_NO_GROUP, __VA_ARGS__ }
+
+typedef struct _VhFakeSysfs VhFakeSysfs;
+
+/* Builds the tree; the table must list parents before children and PFs
+ * before VFs.  Free with vh_fake_sysfs_free(), which removes it. */
+VhFakeSysfs *vh_fake_sysfs_new(const VhFakePciDevice *devs, gsize ndevs,
+                               GError **error);
+void vh_fake_sysfs_free(VhFakeSysfs *fake);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhFakeSysfs, vh_fake_sysfs_free)
+
+const char *vh_fake_sysfs_root(const VhFakeSysfs *fake);
+
+/* Absolute path of @relpath in the tree; free with g_free(). */
+char *vh_fake_sysfs_path(const VhFakeSysfs *fake, const char *relpath);
+
+G_END_DECLS

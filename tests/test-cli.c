@@ -1,0 +1,254 @@
+/*
+ * test-cli.c: the virt-hostdev binary, run as a user runs it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+
+#include "vh-test-topologies.h"
+
+typedef struct {
+    int status;
+    char *out;
+    char *err;
+} RunResult;
+
+static void
+run_result_clear(RunResult *r)
+{
+    g_free(r->out);
+    g_free(r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
+
+/* Run virt-hostdev with @args (NULL-terminated) and optional env overrides. */
+static void
+run_cli(RunResult *r, const char * const *envp_extra, ...)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) envp = g_get_environ();
+    const char *bin = g_getenv("VH_CLI");
+    const char *arg;
+    va_list ap;
+    gsize i;
+    int wait_status = 0;
+
+    g_assert_nonnull(bin);
+    g_ptr_array_add(argv, (char *) bin);
+    va_start(ap, envp_extra);
+    while ((arg = va_arg(ap, const char *)))
+        g_ptr_array_add(argv, (char *) arg);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+
+    envp = g_environ_unsetenv(envp, "VIRT_HOSTDEV_SYSFS_ROOT");
+    for (i = 0; envp_extra && envp_extra[i]; i += 2)
+        envp = g_environ_setenv(envp, envp_extra[i], envp_extra[i + 1], TRUE);
+
+    g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, envp, 0, NULL, NULL,
+                               &r->out, &r->err, &wait_status, &err));
+    g_assert_no_error(err);
+    g_assert_true(WIFEXITED(wait_status));
+    r->status = WEXITSTATUS(wait_status);
+}
+
+static guint
+count_lines(const char *s)
+{
+    guint n = 0;
+
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void
+test_version(void)
+{
+    g_auto(RunResult) r = { 0 };
+
+    run_cli(&r, NULL, "--version", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_true(g_str_has_prefix(r.out, "virt-hostdev "));
+}
+
+static void
+test_usage_errors(void)
+{
+    static const char *const cases[][3] = {
+        { NULL },
+        { "frobnicate", NULL },
+        { "--no-such-option", NULL },
+        { "iommu-groups", "--no-such-option", NULL },
+        { "iommu-groups", "0000:00:03.0", "0000:00:04.0" },
+        { "help", "frobnicate", NULL },
+    };
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_auto(RunResult) r = { 0 };
+
+        g_test_message("case %zu: %s %s", i, cases[i][0] ? cases[i][0] : "",
+                       cases[i][0] && cases[i][1] ? cases[i][1] : "");
+        run_cli(&r, NULL, cases[i][0], cases[i][0] ? cases[i][1] : NULL,
+                cases[i][0] && cases[i][1] ? cases[i][2] : NULL, NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        g_assert_cmpuint(count_lines(r.err), ==, 1);
+        g_assert_true(g_str_has_prefix(r.err, "virt-hostdev: "));
+        g_assert_cmpstr(r.out, ==, "");
+    }
+}
+
+static void
+test_help(void)
+{
+    g_auto(RunResult) r = { 0 };
+    g_auto(RunResult) v = { 0 };
+    g_auto(RunResult) h = { 0 };
+
+    run_cli(&r, NULL, "help", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "iommu-groups"));
+
+    run_cli(&v, NULL, "iommu-groups", "--help", NULL);
+    g_assert_cmpint(v.status, ==, 0);
+    g_assert_nonnull(strstr(v.out, "iommu-groups [DEVICE]"));
+    g_assert_nonnull(strstr(v.out, "--help-global"));
+
+    run_cli(&h, NULL, "help", "iommu-groups", NULL);
+    g_assert_cmpint(h.status, ==, 0);
+    g_assert_cmpstr(h.out, ==, v.out);
+}
+
+/* The bad forms the issue names, and more: exit 2, one line naming it. */
+static void
+test_bad_addresses(void)
+{
+    static const struct {
+        const char *input;
+        const char *problem;
+    } cases[] = {
+        { "0000:01:02.8", "function 8 is out of range" },
+        { "0000:100:00.0", "bus 100 is out of range" },
+        { "../../etc", "not a PCI address" },
+        { "pci_0000_01_02", "the function is missing" },
+        { "", "empty" },
+        { "0000:01:02.0/../../../etc", "trailing characters" },
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhFakeSysfs) fake = vh_fake_sysfs_new(vh_test_testbed,
+                                                    G_N_ELEMENTS(vh_test_testbed),
+                                                    &err);
+    gsize i;
+
+    g_assert_no_error(err);
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_auto(RunResult) r = { 0 };
+
+        g_test_message("address '%s'", cases[i].input);
+        run_cli(&r, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
+                "iommu-groups", cases[i].input, NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        g_assert_cmpuint(count_lines(r.err), ==, 1);
+        g_assert_nonnull(strstr(r.err, cases[i].problem));
+        g_assert_cmpstr(r.out, ==, "");
+    }
+}
+
+static void
+test_iommu_groups(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhFakeSysfs) fake = vh_fake_sysfs_new(vh_test_testbed,
+                                                    G_N_ELEMENTS(vh_test_testbed),
+                                                    &err);
+    const char *env[] = { "VIRT_HOSTDEV_SYSFS_ROOT", NULL, NULL };
+    g_auto(RunResult) all = { 0 };
+    g_auto(RunResult) one = { 0 };
+    g_auto(RunResult) late = { 0 };
+    g_auto(RunResult) byname = { 0 };
+
+    g_assert_no_error(err);
+    env[1] = vh_fake_sysfs_root(fake);
+
+    /* Root from the environment. */
+    run_cli(&all, env, "iommu-groups", NULL);
+    g_assert_cmpint(all.status, ==, 0);
+    g_assert_nonnull(strstr(all.out,
+                            "group 4\n"
+                            "  0000:00:04.0  1b36:000e  (no driver)\n"
+                            "  0000:01:01.0  8086:100e  e1000\n"
+                            "  0000:01:02.0  8086:100e  e1000\n"));
+    g_assert_nonnull(strstr(all.out, "group 3\n  0000:00:03.0  1234:11e8"));
+
+    /* One device: only its group; global option after the verb. */
+    run_cli(&one, NULL, "iommu-groups", "01:02.0", "--sysfs-root",
+            vh_fake_sysfs_root(fake), NULL);
+    g_assert_cmpint(one.status, ==, 0);
+    g_assert_true(g_str_has_prefix(one.out, "group 4\n"));
+    g_assert_cmpuint(count_lines(one.out), ==, 4);
+
+    run_cli(&byname, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
+            "iommu-groups", "pci_0000_01_02_0", NULL);
+    g_assert_cmpstr(byname.out, ==, one.out);
+
+    /* The command line wins over the environment. */
+    run_cli(&late, (const char *[]) { "VIRT_HOSTDEV_SYSFS_ROOT", "/nonexistent", NULL },
+            "iommu-groups", "--sysfs-root", vh_fake_sysfs_root(fake), NULL);
+    g_assert_cmpint(late.status, ==, 0);
+    g_assert_cmpstr(late.out, ==, all.out);
+}
+
+static void
+test_operation_failures(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhFakeSysfs) fake = vh_fake_sysfs_new(vh_test_testbed,
+                                                    G_N_ELEMENTS(vh_test_testbed),
+                                                    &err);
+    g_autoptr(VhFakeSysfs) noiommu = vh_fake_sysfs_new(vh_test_no_iommu,
+                                                       G_N_ELEMENTS(vh_test_no_iommu),
+                                                       &err);
+    g_auto(RunResult) missing = { 0 };
+    g_auto(RunResult) nogroups = { 0 };
+    g_auto(RunResult) nogroup = { 0 };
+    g_auto(RunResult) badroot = { 0 };
+
+    g_assert_no_error(err);
+    run_cli(&missing, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
+            "iommu-groups", "0000:05:00.0", NULL);
+    g_assert_cmpint(missing.status, ==, 1);
+    g_assert_nonnull(strstr(missing.err, "0000:05:00.0 does not exist"));
+    g_assert_cmpuint(count_lines(missing.err), ==, 1);
+
+    run_cli(&nogroups, NULL, "--sysfs-root", vh_fake_sysfs_root(noiommu),
+            "iommu-groups", NULL);
+    g_assert_cmpint(nogroups.status, ==, 1);
+    g_assert_nonnull(strstr(nogroups.err, "no IOMMU groups"));
+    g_assert_nonnull(strstr(nogroups.err, "intel_iommu=on"));
+
+    run_cli(&nogroup, NULL, "--sysfs-root", vh_fake_sysfs_root(noiommu),
+            "iommu-groups", "0000:00:02.0", NULL);
+    g_assert_cmpint(nogroup.status, ==, 1);
+    g_assert_nonnull(strstr(nogroup.err, "0000:00:02.0 is in no IOMMU group"));
+
+    run_cli(&badroot, NULL, "--sysfs-root", "/nonexistent/root", "iommu-groups",
+            NULL);
+    g_assert_cmpint(badroot.status, ==, 2);
+    g_assert_nonnull(strstr(badroot.err, "/nonexistent/root"));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_summary("virt-hostdev exits 0/1/2 with one clear line on failure");
+    g_test_add_func("/cli/version", test_version);
+    g_test_add_func("/cli/usage-errors", test_usage_errors);
+    g_test_add_func("/cli/help", test_help);
+    g_test_add_func("/cli/bad-addresses", test_bad_addresses);
+    g_test_add_func("/cli/iommu-groups", test_iommu_groups);
+    g_test_add_func("/cli/operation-failures", test_operation_failures);
+    return g_test_run();
+}

@@ -1,0 +1,270 @@
+/*
+ * test-sysfs.c: the sysfs seam stays below its root and treats absence as
+ * an answer
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "vh-error.h"
+#include "vh-sysfs.h"
+#include "vh-test-topologies.h"
+
+typedef struct {
+    VhFakeSysfs *fake;
+    VhSysfs *sysfs;
+} Fixture;
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+
+    fx->fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed),
+                                 &err);
+    g_assert_no_error(err);
+    fx->sysfs = vh_sysfs_new(vh_fake_sysfs_root(fx->fake), &err);
+    g_assert_no_error(err);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+    vh_sysfs_free(fx->sysfs);
+    vh_fake_sysfs_free(fx->fake);
+}
+
+static void
+test_new_bad_root(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhSysfs) sysfs = NULL;
+
+    sysfs = vh_sysfs_new("/nonexistent/vh-sysfs-root", &err);
+    g_assert_null(sysfs);
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "/nonexistent/vh-sysfs-root"));
+    g_clear_error(&err);
+
+    sysfs = vh_sysfs_new("", &err);
+    g_assert_null(sysfs);
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID);
+}
+
+static void
+test_relpath_validation(void)
+{
+    g_assert_true(vh_sysfs_relpath_is_valid("bus/pci/devices"));
+    g_assert_true(vh_sysfs_relpath_is_valid("a"));
+    g_assert_false(vh_sysfs_relpath_is_valid(""));
+    g_assert_false(vh_sysfs_relpath_is_valid(NULL));
+    g_assert_false(vh_sysfs_relpath_is_valid("/bus"));
+    g_assert_false(vh_sysfs_relpath_is_valid("bus//pci"));
+    g_assert_false(vh_sysfs_relpath_is_valid("bus/pci/"));
+    g_assert_false(vh_sysfs_relpath_is_valid("../etc"));
+    g_assert_false(vh_sysfs_relpath_is_valid("bus/../../etc"));
+    g_assert_false(vh_sysfs_relpath_is_valid("bus/./pci"));
+}
+
+static void
+test_read(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *vendor = NULL;
+    g_autofree char *absent = NULL;
+    g_autofree char *unset = g_strdup("untouched");
+    gint64 num = 0;
+    gboolean present = FALSE;
+
+    g_assert_true(vh_sysfs_read(fx->sysfs, "bus/pci/devices/0000:01:01.0/vendor",
+                                &vendor, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(vendor, ==, "0x8086");
+
+    /* Absent is an answer: TRUE and NULL. */
+    g_assert_true(vh_sysfs_read(fx->sysfs, "bus/pci/devices/0000:01:01.0/nope",
+                                &absent, &err));
+    g_assert_no_error(err);
+    g_assert_null(absent);
+
+    g_assert_true(vh_sysfs_read_int(fx->sysfs,
+                                    "bus/pci/devices/0000:01:01.0/numa_node",
+                                    &num, &present, &err));
+    g_assert_true(present);
+    g_assert_cmpint(num, ==, -1);
+    g_assert_true(vh_sysfs_read_int(fx->sysfs,
+                                    "bus/pci/devices/0000:01:01.0/class",
+                                    &num, &present, &err));
+    g_assert_cmpint(num, ==, 0x020000);
+
+    /* A path with '..' is refused and the output stays untouched. */
+    g_assert_false(vh_sysfs_read(fx->sysfs, "bus/../../etc/passwd", &unset, &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID);
+    g_assert_cmpstr(unset, ==, "untouched");
+}
+
+static void
+test_read_not_a_number(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *path = vh_fake_sysfs_path(fx->fake,
+        "bus/pci/devices/0000:01:01.0/numa_node");
+    gint64 num = 42;
+    gboolean present = FALSE;
+
+    g_assert_true(g_file_set_contents(path, "banana\n", -1, NULL));
+    g_assert_false(vh_sysfs_read_int(fx->sysfs,
+                                     "bus/pci/devices/0000:01:01.0/numa_node",
+                                     &num, &present, &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED);
+    g_assert_nonnull(strstr(err->message, "not a number"));
+    g_assert_cmpint(num, ==, 42);
+}
+
+static void
+test_read_too_big(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *path = vh_fake_sysfs_path(fx->fake,
+        "bus/pci/devices/0000:01:01.0/vendor");
+    g_autofree char *big = g_strnfill(VH_SYSFS_ATTR_MAX + 1, 'x');
+    g_autofree char *value = NULL;
+
+    g_assert_true(g_file_set_contents(path, big, -1, NULL));
+    g_assert_false(vh_sysfs_read(fx->sysfs,
+                                 "bus/pci/devices/0000:01:01.0/vendor",
+                                 &value, &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_TOO_BIG);
+    g_assert_null(value);
+}
+
+static void
+test_read_bytes(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GBytes) config = NULL;
+    g_autoptr(GBytes) head = NULL;
+    const guint8 *p;
+    gsize len = 0;
+
+    g_assert_true(vh_sysfs_read_bytes(fx->sysfs,
+                                      "bus/pci/devices/0000:00:04.0/config",
+                                      4096, &config, &err));
+    g_assert_no_error(err);
+    p = g_bytes_get_data(config, &len);
+    g_assert_cmpuint(len, ==, 64);
+    g_assert_cmpuint(p[0] | p[1] << 8, ==, 0x1b36);
+    g_assert_cmpuint(p[0x0e], ==, 1);   /* a bridge: type 1 header */
+
+    g_assert_true(vh_sysfs_read_bytes(fx->sysfs,
+                                      "bus/pci/devices/0000:00:04.0/config",
+                                      4, &head, &err));
+    g_assert_cmpuint(g_bytes_get_size(head), ==, 4);
+}
+
+static void
+test_links_and_lists(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *driver = NULL;
+    g_autofree char *nodriver = NULL;
+    g_autofree char *group = NULL;
+    g_autoptr(GPtrArray) members = NULL;
+    g_autoptr(GPtrArray) absent = NULL;
+
+    g_assert_true(vh_sysfs_read_link_name(fx->sysfs,
+                                          "bus/pci/devices/0000:01:02.0/driver",
+                                          &driver, &err));
+    g_assert_cmpstr(driver, ==, "e1000");
+    g_assert_true(vh_sysfs_read_link_name(fx->sysfs,
+                                          "bus/pci/devices/0000:00:03.0/driver",
+                                          &nodriver, &err));
+    g_assert_null(nodriver);
+    g_assert_true(vh_sysfs_read_link_name(fx->sysfs,
+                                          "bus/pci/devices/0000:01:02.0/iommu_group",
+                                          &group, &err));
+    g_assert_cmpstr(group, ==, "4");
+
+    g_assert_true(vh_sysfs_list(fx->sysfs, "kernel/iommu_groups/4/devices",
+                                &members, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(members->len, ==, 3);
+    g_assert_cmpstr(g_ptr_array_index(members, 0), ==, "0000:00:04.0");
+    g_assert_cmpstr(g_ptr_array_index(members, 1), ==, "0000:01:01.0");
+    g_assert_cmpstr(g_ptr_array_index(members, 2), ==, "0000:01:02.0");
+
+    g_assert_true(vh_sysfs_list(fx->sysfs, "kernel/iommu_groups/99/devices",
+                                &absent, &err));
+    g_assert_null(absent);
+}
+
+static void
+test_symlink_escape(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *link = vh_fake_sysfs_path(fx->fake,
+        "bus/pci/devices/0000:01:01.0/evil");
+    g_autofree char *dirlink = vh_fake_sysfs_path(fx->fake, "bus/escape");
+    g_autofree char *value = NULL;
+    g_autoptr(GPtrArray) names = NULL;
+
+    /* A symlink in the tree that leads outside the root is not followed. */
+    g_assert_cmpint(symlink("/etc/hostname", link), ==, 0);
+    g_assert_false(vh_sysfs_read(fx->sysfs, "bus/pci/devices/0000:01:01.0/evil",
+                                 &value, &err));
+    g_assert_nonnull(err);
+    g_assert_null(value);
+    g_clear_error(&err);
+
+    g_assert_cmpint(symlink("../../../../../../../../etc", dirlink), ==, 0);
+    g_assert_false(vh_sysfs_list(fx->sysfs, "bus/escape", &names, &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED);
+    g_assert_nonnull(strstr(err->message, "outside the sysfs root"));
+    g_assert_null(names);
+}
+
+static void
+test_write(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *value = NULL;
+
+    g_assert_true(vh_sysfs_write(fx->sysfs,
+                                 "bus/pci/devices/0000:01:01.0/driver_override",
+                                 "vfio-pci", &err));
+    g_assert_no_error(err);
+    g_assert_true(vh_sysfs_read(fx->sysfs,
+                                "bus/pci/devices/0000:01:01.0/driver_override",
+                                &value, &err));
+    g_assert_cmpstr(value, ==, "vfio-pci");
+
+    /* Writing never creates files. */
+    g_assert_false(vh_sysfs_write(fx->sysfs, "bus/pci/devices/0000:01:01.0/new",
+                                  "x", &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND);
+    g_assert_false(vh_sysfs_exists(fx->sysfs, "bus/pci/devices/0000:01:01.0/new"));
+}
+
+#define ADD(path, fn) \
+    g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_summary("The sysfs seam reads, lists and writes below its root only");
+    g_test_add_func("/util/sysfs/new/bad-root", test_new_bad_root);
+    g_test_add_func("/util/sysfs/relpath", test_relpath_validation);
+    ADD("/util/sysfs/read/text", test_read);
+    ADD("/util/sysfs/read/not-a-number", test_read_not_a_number);
+    ADD("/util/sysfs/read/too-big", test_read_too_big);
+    ADD("/util/sysfs/read/bytes", test_read_bytes);
+    ADD("/util/sysfs/links-and-lists", test_links_and_lists);
+    ADD("/util/sysfs/symlink-escape", test_symlink_escape);
+    ADD("/util/sysfs/write", test_write);
+    return g_test_run();
+}

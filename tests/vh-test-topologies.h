@@ -1,0 +1,48 @@
+/*
+ * vh-test-topologies.h: device tables shared by the unit tests
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "vh-fake-sysfs.h"
+
+/* The test bed's default devices (tests/vm): an edu device alone in its
+ * group, and two e1000 behind a PCIe-to-PCI bridge sharing one group. */
+static const VhFakePciDevice vh_test_testbed[] G_GNUC_UNUSED = {
+    VH_FAKE_PCI("0000:00:00.0", 0x8086, 0x29c0, 0x060000, .group = 0),
+    VH_FAKE_PCI("0000:00:03.0", 0x1234, 0x11e8, 0x00ff00, .group = 3,
+                .subsystem_vendor = 0x1af4, .subsystem_device = 0x1100),
+    VH_FAKE_PCI("0000:00:04.0", 0x1b36, 0x000e, 0x060400, .group = 4),
+    VH_FAKE_PCI("0000:01:01.0", 0x8086, 0x100e, 0x020000, .group = 4,
+                .parent = "0000:00:04.0", .driver = "e1000",
+                .subsystem_vendor = 0x1af4, .subsystem_device = 0x1100),
+    VH_FAKE_PCI("0000:01:02.0", 0x8086, 0x100e, 0x020000, .group = 4,
+                .parent = "0000:00:04.0", .driver = "e1000",
+                .subsystem_vendor = 0x1af4, .subsystem_device = 0x1100),
+    VH_FAKE_PCI("0000:00:1f.0", 0x8086, 0x2918, 0x060100, .group = 6,
+                .driver = "lpc_ich"),
+    VH_FAKE_PCI("0000:00:1f.2", 0x8086, 0x2922, 0x010601, .group = 6,
+                .driver = "ahci"),
+    VH_FAKE_PCI("0000:00:1f.3", 0x8086, 0x2930, 0x0c0500, .group = 6,
+                .driver = "i801_smbus"),
+};
+
+/* A machine without an IOMMU: devices, no groups. */
+static const VhFakePciDevice vh_test_no_iommu[] G_GNUC_UNUSED = {
+    VH_FAKE_PCI("0000:00:00.0", 0x8086, 0x29c0, 0x060000),
+    VH_FAKE_PCI("0000:00:02.0", 0x8086, 0x10d3, 0x020000, .driver = "e1000e"),
+};
+
+/* SR-IOV PF with two VFs, on NUMA node 1, in a non-zero PCI domain. */
+static const VhFakePciDevice vh_test_sriov[] G_GNUC_UNUSED = {
+    VH_FAKE_PCI("0001:00:00.0", 0x8086, 0x1572, 0x020000, .group = 10,
+                .driver = "i40e", .sriov_totalvfs = 64, .numa_node = 1,
+                .reset_method = "flr bus"),
+    VH_FAKE_PCI("0001:00:02.0", 0x8086, 0x154c, 0x020000, .group = 11,
+                .driver = "iavf", .physfn = "0001:00:00.0", .numa_node = 1,
+                .reset_method = "flr"),
+    VH_FAKE_PCI("0001:00:02.1", 0x8086, 0x154c, 0x020000, .group = 12,
+                .physfn = "0001:00:00.0", .numa_node = 1,
+                .reset_method = "flr"),
+};

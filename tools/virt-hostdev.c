@@ -1,0 +1,375 @@
+/*
+ * virt-hostdev: group-aware PCI device assignment, virsh-style verbs
+ *
+ * The CLI is thin: it parses options with GOption, calls the libraries and
+ * decides what the user sees.  Exit status: 0 ok, 1 the operation failed,
+ * 2 bad usage or bad input.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "tools.virt-hostdev"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vh-config.h"
+#include "vh-error.h"
+#include "vh-iommu-group.h"
+#include "vh-pci-address.h"
+#include "vh-sysfs.h"
+
+enum {
+    VH_EXIT_OK = 0,
+    VH_EXIT_FAILED = 1,
+    VH_EXIT_USAGE = 2,
+};
+
+/* Options every verb accepts, before or after the verb name. */
+typedef struct {
+    char *sysfs_root;
+    char *state_dir;
+} VhCliGlobals;
+
+typedef struct {
+    VhCliGlobals opts;          /* resolved: command line > env > default */
+    VhSysfs *sysfs;             /* opened on first use */
+} VhCli;
+
+typedef struct _VhCliVerb VhCliVerb;
+struct _VhCliVerb {
+    const char *name;
+    const char *params;         /* e.g. "[DEVICE]", for --help */
+    const char *summary;
+    gboolean (*run)(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                    GError **error);
+};
+
+static void
+vh_cli_globals_clear(VhCliGlobals *g)
+{
+    g_clear_pointer(&g->sysfs_root, g_free);
+    g_clear_pointer(&g->state_dir, g_free);
+}
+
+static GOptionGroup *
+vh_cli_globals_group(VhCliGlobals *g)
+{
+    const GOptionEntry entries[] = {
+        { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &g->sysfs_root,
+          "Read and write sysfs below DIR (default /sys, or "
+          "$VIRT_HOSTDEV_SYSFS_ROOT)", "DIR" },
+        { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &g->state_dir,
+          "Keep the ownership registry and journal in DIR (default "
+          VH_DEFAULT_STATE_DIR ")", "DIR" },
+        G_OPTION_ENTRY_NULL
+    };
+    GOptionGroup *group = g_option_group_new("global", "Global options:",
+                                             "Show global options", NULL, NULL);
+
+    g_option_group_add_entries(group, entries);
+    return group;
+}
+
+/* Later values win: @over's set fields replace @into's. */
+static void
+vh_cli_globals_merge(VhCliGlobals *into, VhCliGlobals *over)
+{
+    if (over->sysfs_root) {
+        g_free(into->sysfs_root);
+        into->sysfs_root = g_steal_pointer(&over->sysfs_root);
+    }
+    if (over->state_dir) {
+        g_free(into->state_dir);
+        into->state_dir = g_steal_pointer(&over->state_dir);
+    }
+}
+
+static void
+vh_cli_clear(VhCli *cli)
+{
+    vh_cli_globals_clear(&cli->opts);
+    g_clear_pointer(&cli->sysfs, vh_sysfs_free);
+}
+
+static const VhSysfs *
+vh_cli_sysfs(VhCli *cli, GError **error)
+{
+    if (!cli->sysfs)
+        cli->sysfs = vh_sysfs_new(cli->opts.sysfs_root, error);
+    return cli->sysfs;
+}
+
+/*
+ * Parse a verb's own options plus the global ones, and check that between
+ * @min_args and @max_args positional arguments remain (max -1: no limit).
+ * On success argc and argv hold the verb name followed by the positionals.
+ */
+static gboolean
+vh_cli_parse_verb(VhCli *cli, const VhCliVerb *verb, const GOptionEntry *entries,
+                  int *argc, char ***argv, int min_args, int max_args,
+                  GError **error)
+{
+    g_autoptr(GOptionContext) ctx = NULL;
+    g_autofree char *params = NULL;
+    VhCliGlobals late = { 0 };
+    int npos;
+
+    params = g_strdup_printf("%s %s", verb->name, verb->params);
+    ctx = g_option_context_new(params);
+    g_option_context_set_summary(ctx, verb->summary);
+    if (entries)
+        g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_group(ctx, vh_cli_globals_group(&late));
+    if (!g_option_context_parse(ctx, argc, argv, error)) {
+        g_prefix_error(error, "%s: ", verb->name);
+        vh_cli_globals_clear(&late);
+        return FALSE;
+    }
+    vh_cli_globals_merge(&cli->opts, &late);
+
+    npos = *argc - 1;
+    if (npos < min_args || (max_args >= 0 && npos > max_args)) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "%s: expected %s, got %d argument%s; see "
+                    "`virt-hostdev %s --help`", verb->name,
+                    *verb->params ? verb->params : "no arguments", npos,
+                    npos == 1 ? "" : "s", verb->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- verbs ------------------------------------------------------------- */
+
+static gboolean
+vh_cli_print_group(const VhSysfs *sysfs, const VhIommuGroup *group,
+                   GError **error)
+{
+    guint i;
+
+    g_print("group %u\n", group->number);
+    for (i = 0; i < group->members->len; i++) {
+        const VhPciAddress *addr = &g_array_index(group->members, VhPciAddress, i);
+        g_autofree char *vendor_path = vh_sysfs_pci_device_relpath(addr, "vendor");
+        g_autofree char *device_path = vh_sysfs_pci_device_relpath(addr, "device");
+        g_autofree char *driver_path = vh_sysfs_pci_device_relpath(addr, "driver");
+        g_autofree char *vendor = NULL;
+        g_autofree char *device = NULL;
+        g_autofree char *driver = NULL;
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (!vh_sysfs_read(sysfs, vendor_path, &vendor, error) ||
+            !vh_sysfs_read(sysfs, device_path, &device, error) ||
+            !vh_sysfs_read_link_name(sysfs, driver_path, &driver, error))
+            return FALSE;
+        g_print("  %s  %s:%s  %s\n", vh_pci_address_format(addr, buf),
+                vendor && g_str_has_prefix(vendor, "0x") ? vendor + 2 : "????",
+                device && g_str_has_prefix(device, "0x") ? device + 2 : "????",
+                driver ? driver : "(no driver)");
+    }
+    return TRUE;
+}
+
+static gboolean
+vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                    GError **error)
+{
+    g_autoptr(GPtrArray) groups = NULL;
+    const VhSysfs *sysfs;
+    VhPciAddress addr;
+    gboolean has_group = FALSE;
+    guint number = 0;
+    guint i;
+
+    if (!vh_cli_parse_verb(cli, verb, NULL, &argc, &argv, 0, 1, error))
+        return FALSE;
+    /* Validate user input before touching the system. */
+    if (argc == 2 && !vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!(sysfs = vh_cli_sysfs(cli, error)))
+        return FALSE;
+    if (argc == 2) {
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (!vh_iommu_group_of(sysfs, &addr, &has_group, &number, error))
+            return FALSE;
+        if (!has_group) {
+            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                        "%s is in no IOMMU group: the IOMMU is off or "
+                        "absent; boot with intel_iommu=on or amd_iommu=on",
+                        vh_pci_address_format(&addr, buf));
+            return FALSE;
+        }
+    }
+    if (!vh_iommu_group_list(sysfs, &groups, error))
+        return FALSE;
+    if (groups->len == 0) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "no IOMMU groups under %s/kernel/iommu_groups: the IOMMU "
+                    "is off or absent; enable VT-d/AMD-Vi in the firmware and "
+                    "boot with intel_iommu=on or amd_iommu=on",
+                    vh_sysfs_get_root(sysfs));
+        return FALSE;
+    }
+    for (i = 0; i < groups->len; i++) {
+        const VhIommuGroup *group = g_ptr_array_index(groups, i);
+
+        if (argc == 2 && group->number != number)
+            continue;
+        if (!vh_cli_print_group(sysfs, group, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc,
+                            char **argv, GError **error);
+
+static const VhCliVerb vh_cli_verbs[] = {
+    { "help", "[VERB]", "Show the verbs, or the options of one verb.",
+      vh_cli_help },
+    { "iommu-groups", "[DEVICE]",
+      "List IOMMU groups and their PCI members with vendor:device and driver; "
+      "with DEVICE (0000:01:02.0, 01:02.0 or pci_0000_01_02_0) only its group.",
+      vh_cli_iommu_groups },
+};
+
+static const VhCliVerb *
+vh_cli_find_verb(const char *name)
+{
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(vh_cli_verbs); i++) {
+        if (g_str_equal(vh_cli_verbs[i].name, name))
+            return &vh_cli_verbs[i];
+    }
+    return NULL;
+}
+
+static char *
+vh_cli_verb_list(void)
+{
+    GString *s = g_string_new("Verbs:\n");
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(vh_cli_verbs); i++) {
+        g_string_append_printf(s, "  %-16s %s\n", vh_cli_verbs[i].name,
+                               vh_cli_verbs[i].params);
+    }
+    g_string_append(s, "\nRun `virt-hostdev VERB --help` for the options of "
+                    "a verb.\nExit status: 0 ok, 1 operation failed, 2 bad "
+                    "usage or bad input.");
+    return g_string_free(s, FALSE);
+}
+
+static gboolean
+vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+            GError **error)
+{
+    const VhCliVerb *target;
+    g_autofree char *list = NULL;
+    char *help_argv[] = { NULL, (char *) "--help", NULL };
+    char **pargv = help_argv;
+    int pargc = 2;
+
+    if (!vh_cli_parse_verb(cli, verb, NULL, &argc, &argv, 0, 1, error))
+        return FALSE;
+    if (argc == 1) {
+        list = vh_cli_verb_list();
+        g_print("Usage: virt-hostdev [--sysfs-root=DIR] [--state-dir=DIR] "
+                "VERB [OPTIONS] [ARGS]\n\n%s\n", list);
+        return TRUE;
+    }
+    if (!(target = vh_cli_find_verb(argv[1]))) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "help: unknown verb '%s'; run `virt-hostdev help` for "
+                    "the list", argv[1]);
+        return FALSE;
+    }
+    /* GOption prints the verb's help and exits 0. */
+    help_argv[0] = (char *) target->name;
+    return target->run(cli, target, pargc, pargv, error);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static int
+vh_cli_main(int argc, char **argv, GError **error)
+{
+    g_autoptr(GOptionContext) ctx = NULL;
+    g_autofree char *list = NULL;
+    VhCli cli = { 0 };
+    VhCliGlobals early = { 0 };
+    gboolean version = FALSE;
+    const GOptionEntry entries[] = {
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
+          "Print the version and exit", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    const VhCliVerb *verb;
+    gboolean ok;
+
+    ctx = g_option_context_new("VERB [OPTIONS] [ARGS]");
+    g_option_context_set_summary(ctx, "Group-aware PCI device assignment "
+                                 "for virtual machines (VFIO).");
+    list = vh_cli_verb_list();
+    g_option_context_set_description(ctx, list);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_group(ctx, vh_cli_globals_group(&early));
+    /* Stop at the verb: what follows belongs to it. */
+    g_option_context_set_strict_posix(ctx, TRUE);
+    if (!g_option_context_parse(ctx, &argc, &argv, error))
+        return VH_EXIT_USAGE;
+
+    if (version) {
+        g_print("virt-hostdev %s\n", VH_VERSION);
+        vh_cli_globals_clear(&early);
+        return VH_EXIT_OK;
+    }
+    if (argc < 2) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "no verb given; run `virt-hostdev help` for the list");
+        vh_cli_globals_clear(&early);
+        return VH_EXIT_USAGE;
+    }
+    if (!(verb = vh_cli_find_verb(argv[1]))) {
+        g_autofree char *esc = g_strescape(argv[1], NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "unknown verb '%s'; run `virt-hostdev help` for the list",
+                    esc);
+        vh_cli_globals_clear(&early);
+        return VH_EXIT_USAGE;
+    }
+
+    cli.opts.sysfs_root = g_strdup(g_getenv("VIRT_HOSTDEV_SYSFS_ROOT"));
+    if (!cli.opts.sysfs_root || !*cli.opts.sysfs_root) {
+        g_free(cli.opts.sysfs_root);
+        cli.opts.sysfs_root = g_strdup(VH_DEFAULT_SYSFS_ROOT);
+    }
+    cli.opts.state_dir = g_strdup(VH_DEFAULT_STATE_DIR);
+    vh_cli_globals_merge(&cli.opts, &early);
+
+    ok = verb->run(&cli, verb, argc - 1, argv + 1, error);
+    vh_cli_clear(&cli);
+    if (ok)
+        return VH_EXIT_OK;
+    return vh_error_is_invalid_input(*error) ? VH_EXIT_USAGE : VH_EXIT_FAILED;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    int status;
+
+    setlocale(LC_ALL, "");
+    status = vh_cli_main(argc, argv, &error);
+    if (status != VH_EXIT_OK) {
+        /* One line: messages are built unbroken; be sure of it. */
+        g_autofree char *msg = g_strdup(error ? error->message : "failed");
+        g_strdelimit(msg, "\n\r", ' ');
+        g_printerr("virt-hostdev: %s\n", msg);
+    }
+    return status;
+}
