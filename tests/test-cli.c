@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "vh-test-topologies.h"
 
 typedef struct {
@@ -176,17 +178,20 @@ test_iommu_groups(void)
     run_cli(&all, env, "iommu-groups", NULL);
     g_assert_cmpint(all.status, ==, 0);
     g_assert_nonnull(strstr(all.out,
-                            "group 4\n"
-                            "  0000:00:04.0  1b36:000e  (no driver)\n"
-                            "  0000:01:01.0  8086:100e  e1000\n"
-                            "  0000:01:02.0  8086:100e  e1000\n"));
-    g_assert_nonnull(strstr(all.out, "group 3\n  0000:00:03.0  1234:11e8"));
+                            "group 4: not viable, blocked by 0000:01:01.0 "
+                            "(e1000), 0000:01:02.0 (e1000)\n"
+                            "  0000:00:04.0  bridge    1b36:000e  (no driver) "));
+    g_assert_nonnull(strstr(all.out,
+                            "\n  0000:01:02.0  endpoint  8086:100e  e1000 "));
+    g_assert_nonnull(strstr(all.out, "  <- blocks\n"));
+    g_assert_nonnull(strstr(all.out, "group 3: viable\n  0000:00:03.0  endpoint  "
+                                     "1234:11e8  (no driver) "));
 
     /* One device: only its group; global option after the verb. */
     run_cli(&one, NULL, "iommu-groups", "01:02.0", "--sysfs-root",
             vh_fake_sysfs_root(fake), NULL);
     g_assert_cmpint(one.status, ==, 0);
-    g_assert_true(g_str_has_prefix(one.out, "group 4\n"));
+    g_assert_true(g_str_has_prefix(one.out, "group 4: not viable"));
     g_assert_cmpuint(count_lines(one.out), ==, 4);
 
     run_cli(&byname, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
@@ -228,15 +233,82 @@ test_operation_failures(void)
     g_assert_nonnull(strstr(nogroups.err, "no IOMMU groups"));
     g_assert_nonnull(strstr(nogroups.err, "intel_iommu=on"));
 
-    run_cli(&nogroup, NULL, "--sysfs-root", vh_fake_sysfs_root(noiommu),
-            "iommu-groups", "0000:00:02.0", NULL);
+    /* A device the IOMMU does not cover while others are covered. */
+    {
+        g_autofree char *link = vh_fake_sysfs_path(fake,
+            "bus/pci/devices/0000:00:03.0/iommu_group");
+        g_assert_cmpint(g_unlink(link), ==, 0);
+    }
+    run_cli(&nogroup, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
+            "iommu-groups", "0000:00:03.0", NULL);
     g_assert_cmpint(nogroup.status, ==, 1);
-    g_assert_nonnull(strstr(nogroup.err, "0000:00:02.0 is in no IOMMU group"));
+    g_assert_nonnull(strstr(nogroup.err, "0000:00:03.0 is in no IOMMU group"));
 
     run_cli(&badroot, NULL, "--sysfs-root", "/nonexistent/root", "iommu-groups",
             NULL);
     g_assert_cmpint(badroot.status, ==, 2);
     g_assert_nonnull(strstr(badroot.err, "/nonexistent/root"));
+}
+
+static void
+test_nodedev_verbs(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhFakeSysfs) fake = vh_fake_sysfs_new(vh_test_testbed,
+                                                    G_N_ELEMENTS(vh_test_testbed),
+                                                    &err);
+    const char *root;
+    g_auto(RunResult) list = { 0 };
+    g_auto(RunResult) tree = { 0 };
+    g_auto(RunResult) json = { 0 };
+    g_auto(RunResult) badcap = { 0 };
+    g_auto(RunResult) xml = { 0 };
+    g_auto(RunResult) all = { 0 };
+    g_auto(RunResult) neither = { 0 };
+    g_auto(RunResult) gjson = { 0 };
+
+    g_assert_no_error(err);
+    root = vh_fake_sysfs_root(fake);
+
+    run_cli(&list, NULL, "--sysfs-root", root, "nodedev-list", "--cap", "pci", NULL);
+    g_assert_cmpint(list.status, ==, 0);
+    g_assert_cmpstr(list.out, ==,
+                    "pci_0000_00_00_0\npci_0000_00_03_0\npci_0000_00_04_0\n"
+                    "pci_0000_00_1f_0\npci_0000_00_1f_2\npci_0000_00_1f_3\n"
+                    "pci_0000_01_01_0\npci_0000_01_02_0\n");
+
+    run_cli(&tree, NULL, "--sysfs-root", root, "nodedev-list", "--tree", NULL);
+    g_assert_cmpint(tree.status, ==, 0);
+    g_assert_nonnull(strstr(tree.out, "  +- pci_0000_00_04_0\n"
+                                      "  |  +- pci_0000_01_01_0\n"
+                                      "  |  +- pci_0000_01_02_0\n"
+                                      "  +- pci_0000_00_1f_0\n"));
+
+    run_cli(&json, NULL, "--sysfs-root", root, "nodedev-list", "--json", NULL);
+    g_assert_cmpint(json.status, ==, 0);
+    g_assert_true(g_str_has_prefix(json.out, "[\"pci_0000_00_00_0\",\"pci_0000_00_03_0\","));
+
+    run_cli(&badcap, NULL, "--sysfs-root", root, "nodedev-list", "--cap", "usb", NULL);
+    g_assert_cmpint(badcap.status, ==, 2);
+    g_assert_nonnull(strstr(badcap.err, "unknown capability 'usb'"));
+
+    run_cli(&xml, NULL, "--sysfs-root", root, "nodedev-dumpxml", "pci_0000_01_02_0", NULL);
+    g_assert_cmpint(xml.status, ==, 0);
+    g_assert_true(g_str_has_prefix(xml.out, "<device>\n  <name>pci_0000_01_02_0</name>\n"));
+    g_assert_nonnull(strstr(xml.out, "<iommuGroup number='4'>"));
+
+    run_cli(&all, NULL, "--sysfs-root", root, "nodedev-dumpxml", "--all", NULL);
+    g_assert_cmpint(all.status, ==, 0);
+    g_assert_true(g_str_has_prefix(all.out, "<devices>\n  <device>\n"));
+
+    run_cli(&neither, NULL, "--sysfs-root", root, "nodedev-dumpxml", NULL);
+    g_assert_cmpint(neither.status, ==, 2);
+
+    run_cli(&gjson, NULL, "--sysfs-root", root, "iommu-groups", "--json", "01:02.0", NULL);
+    g_assert_cmpint(gjson.status, ==, 0);
+    g_assert_true(g_str_has_prefix(gjson.out, "[{\"number\":4,\"viable\":false,"));
+    g_assert_nonnull(strstr(gjson.out, "\"blockers\":[{\"address\":\"0000:01:01.0\","
+                                       "\"driver\":\"e1000\"},"));
 }
 
 int
@@ -250,5 +322,6 @@ main(int argc, char **argv)
     g_test_add_func("/cli/bad-addresses", test_bad_addresses);
     g_test_add_func("/cli/iommu-groups", test_iommu_groups);
     g_test_add_func("/cli/operation-failures", test_operation_failures);
+    g_test_add_func("/cli/nodedev-verbs", test_nodedev_verbs);
     return g_test_run();
 }

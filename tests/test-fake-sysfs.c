@@ -1,6 +1,5 @@
 /*
- * test-fake-sysfs.c: the fake tree has the shape of /sys, and the IOMMU group
- * reader sees in it what it would see on a real kernel
+ * test-fake-sysfs.c: the fake tree has the shape of /sys
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -10,7 +9,6 @@
 #include <glib/gstdio.h>
 
 #include "vh-error.h"
-#include "vh-iommu-group.h"
 #include "vh-sysfs.h"
 #include "vh-test-topologies.h"
 
@@ -162,84 +160,15 @@ test_trees_are_private(void)
     g_assert_true(g_file_test(vh_fake_sysfs_root(b), G_FILE_TEST_IS_DIR));
 }
 
-static void
-test_groups(void)
-{
-    g_autoptr(GError) err = NULL;
-    g_autoptr(VhFakeSysfs) fake = NULL;
-    g_autoptr(VhSysfs) sysfs = NULL;
-    g_autoptr(GPtrArray) groups = NULL;
-    const VhIommuGroup *g4 = NULL;
-    char buf[VH_PCI_ADDRESS_BUFLEN];
-    VhPciAddress addr;
-    gboolean has = FALSE;
-    guint number = 0;
-    guint i;
-
-    fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), &err);
-    sysfs = vh_sysfs_new(vh_fake_sysfs_root(fake), &err);
-    g_assert_no_error(err);
-
-    g_assert_true(vh_iommu_group_list(sysfs, &groups, &err));
-    g_assert_no_error(err);
-    g_assert_cmpuint(groups->len, ==, 4);       /* 0, 3, 4, 6 */
-    for (i = 0; i < groups->len; i++) {
-        const VhIommuGroup *g = g_ptr_array_index(groups, i);
-        if (g->number == 4)
-            g4 = g;
-    }
-    g_assert_nonnull(g4);
-    g_assert_cmpuint(g4->members->len, ==, 3);
-    g_assert_cmpstr(vh_pci_address_format(&g_array_index(g4->members, VhPciAddress, 0), buf),
-                    ==, "0000:00:04.0");
-    g_assert_cmpstr(vh_pci_address_format(&g_array_index(g4->members, VhPciAddress, 2), buf),
-                    ==, "0000:01:02.0");
-
-    g_assert_true(vh_pci_address_parse("01:02.0", &addr, NULL));
-    g_assert_true(vh_iommu_group_of(sysfs, &addr, &has, &number, &err));
-    g_assert_true(has);
-    g_assert_cmpuint(number, ==, 4);
-
-    g_assert_true(vh_pci_address_parse("0000:05:00.0", &addr, NULL));
-    number = 77;
-    g_assert_false(vh_iommu_group_of(sysfs, &addr, &has, &number, &err));
-    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND);
-    g_assert_cmpuint(number, ==, 77);
-}
-
-static void
-test_no_iommu(void)
-{
-    g_autoptr(GError) err = NULL;
-    g_autoptr(VhFakeSysfs) fake = NULL;
-    g_autoptr(VhSysfs) sysfs = NULL;
-    g_autoptr(GPtrArray) groups = NULL;
-    VhPciAddress addr;
-    gboolean has = TRUE;
-    guint number = 0;
-
-    fake = vh_fake_sysfs_new(vh_test_no_iommu, G_N_ELEMENTS(vh_test_no_iommu), &err);
-    sysfs = vh_sysfs_new(vh_fake_sysfs_root(fake), &err);
-    g_assert_no_error(err);
-    g_assert_true(vh_iommu_group_list(sysfs, &groups, &err));
-    g_assert_no_error(err);
-    g_assert_cmpuint(groups->len, ==, 0);
-    g_assert_true(vh_pci_address_parse("0000:00:02.0", &addr, NULL));
-    g_assert_true(vh_iommu_group_of(sysfs, &addr, &has, &number, &err));
-    g_assert_false(has);
-}
-
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_summary("Fake sysfs trees look like /sys; IOMMU groups read from them");
+    g_test_summary("Fake sysfs trees look like /sys");
     g_test_add_func("/fake-sysfs/layout", test_layout);
     g_test_add_func("/fake-sysfs/sriov", test_sriov_links);
     g_test_add_func("/fake-sysfs/config-bytes", test_config_bytes_given);
     g_test_add_func("/fake-sysfs/bad-table", test_bad_table);
     g_test_add_func("/fake-sysfs/private-trees", test_trees_are_private);
-    g_test_add_func("/node-device/iommu-group/list", test_groups);
-    g_test_add_func("/node-device/iommu-group/no-iommu", test_no_iommu);
     return g_test_run();
 }

@@ -46,3 +46,41 @@ static const VhFakePciDevice vh_test_sriov[] G_GNUC_UNUSED = {
                 .physfn = "0001:00:00.0", .numa_node = 1,
                 .reset_method = "flr"),
 };
+
+/*
+ * PCIe config space with a PCI Express capability at 0x40 (PCIe 6.0,
+ * 7.5.3): @type is the Device/Port Type, link registers as given.
+ */
+#define VH_TEST_PCIE_CONFIG(ven, dev, cls, type, lnkcap, lnksta) { \
+    [0x00] = (ven) & 0xff, [0x01] = (ven) >> 8, \
+    [0x02] = (dev) & 0xff, [0x03] = (dev) >> 8, \
+    [0x06] = 0x10,                              /* status: capabilities */ \
+    [0x09] = (cls) & 0xff, [0x0a] = ((cls) >> 8) & 0xff, \
+    [0x0b] = (cls) >> 16, \
+    [0x34] = 0x40,                              /* capability pointer */ \
+    [0x40] = 0x10, [0x41] = 0x00,               /* PCIe cap, last */ \
+    [0x42] = 0x02 | ((type) << 4), \
+    [0x4c] = (lnkcap) & 0xff, [0x4d] = ((lnkcap) >> 8) & 0xff, \
+    [0x4e] = ((lnkcap) >> 16) & 0xff, [0x4f] = (lnkcap) >> 24, \
+    [0x52] = (lnksta) & 0xff, [0x53] = (lnksta) >> 8, \
+}
+
+/* An x4 8 GT/s capable NVMe controller running x4 at 5 GT/s, port 1. */
+static const guint8 vh_test_nvme_config[256] G_GNUC_UNUSED =
+    VH_TEST_PCIE_CONFIG(0x8086, 0x0953, 0x010802, 0x0, 0x01000043, 0x0042);
+/* A root-complex integrated endpoint: PCIe, but no link. */
+static const guint8 vh_test_rciep_config[256] G_GNUC_UNUSED =
+    VH_TEST_PCIE_CONFIG(0x8086, 0x10d3, 0x020000, 0x9, 0, 0);
+
+static const VhFakePciDevice vh_test_pcie[] G_GNUC_UNUSED = {
+    VH_FAKE_PCI("0000:00:02.0", 0x8086, 0x10d3, 0x020000, .group = 1,
+                .driver = "e1000e", .config = vh_test_rciep_config,
+                .config_len = sizeof(vh_test_rciep_config), .numa_node = 0),
+    VH_FAKE_PCI("0000:00:1c.0", 0x8086, 0xa110, 0x060400, .group = 2,
+                .driver = "pcieport"),
+    VH_FAKE_PCI("0000:02:00.0", 0x8086, 0x0953, 0x010802, .group = 2,
+                .parent = "0000:00:1c.0", .driver = "nvme",
+                .config = vh_test_nvme_config,
+                .config_len = sizeof(vh_test_nvme_config), .numa_node = 0,
+                .reset_method = "flr bus"),
+};

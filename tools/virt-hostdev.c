@@ -16,6 +16,9 @@
 #include "vh-config.h"
 #include "vh-error.h"
 #include "vh-iommu-group.h"
+#include "vh-node-device-json.h"
+#include "vh-node-device-xml.h"
+#include "vh-node-device.h"
 #include "vh-pci-address.h"
 #include "vh-sysfs.h"
 
@@ -142,31 +145,80 @@ vh_cli_parse_verb(VhCli *cli, const VhCliVerb *verb, const GOptionEntry *entries
 
 /* ---- verbs ------------------------------------------------------------- */
 
-static gboolean
-vh_cli_print_group(const VhSysfs *sysfs, const VhIommuGroup *group,
-                   GError **error)
+static VhNodeDeviceList *vh_cli_scan(VhCli *cli, gboolean names, GError **error);
+
+static const char *
+vh_cli_or(const char *s, const char *fallback)
 {
+    return s ? s : fallback;
+}
+
+/* "not viable: 0000:01:02.0 (e1000), ... on a host driver" or "viable" */
+static char *
+vh_cli_group_status(const VhNodeDeviceList *list, guint number)
+{
+    g_autoptr(GPtrArray) blockers = vh_iommu_group_blockers(list, number);
+    g_autoptr(GString) s = NULL;
     guint i;
 
-    g_print("group %u\n", group->number);
-    for (i = 0; i < group->members->len; i++) {
-        const VhPciAddress *addr = &g_array_index(group->members, VhPciAddress, i);
-        g_autofree char *vendor_path = vh_sysfs_pci_device_relpath(addr, "vendor");
-        g_autofree char *device_path = vh_sysfs_pci_device_relpath(addr, "device");
-        g_autofree char *driver_path = vh_sysfs_pci_device_relpath(addr, "driver");
-        g_autofree char *vendor = NULL;
-        g_autofree char *device = NULL;
-        g_autofree char *driver = NULL;
+    if (blockers->len == 0)
+        return g_strdup("viable");
+    s = g_string_new("not viable, blocked by ");
+    for (i = 0; i < blockers->len; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(blockers, i);
         char buf[VH_PCI_ADDRESS_BUFLEN];
 
-        if (!vh_sysfs_read(sysfs, vendor_path, &vendor, error) ||
-            !vh_sysfs_read(sysfs, device_path, &device, error) ||
-            !vh_sysfs_read_link_name(sysfs, driver_path, &driver, error))
-            return FALSE;
-        g_print("  %s  %s:%s  %s\n", vh_pci_address_format(addr, buf),
-                vendor && g_str_has_prefix(vendor, "0x") ? vendor + 2 : "????",
-                device && g_str_has_prefix(device, "0x") ? device + 2 : "????",
-                driver ? driver : "(no driver)");
+        g_string_append_printf(s, "%s%s (%s)", i ? ", " : "",
+                               vh_pci_address_format(&dev->addr, buf),
+                               dev->driver);
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static void
+vh_cli_print_group(const VhNodeDeviceList *list, guint number)
+{
+    GPtrArray *members = vh_iommu_group_members(list, number);
+    g_autofree char *status = vh_cli_group_status(list, number);
+    guint i;
+
+    g_print("group %u: %s\n", number, status);
+    for (i = 0; i < members->len; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(members, i);
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        g_print("  %s  %-8s  %04x:%04x  %-12s  %s%s%s%s\n",
+                vh_pci_address_format(&dev->addr, buf),
+                vh_node_device_is_bridge(dev) ? "bridge" : "endpoint",
+                dev->vendor, dev->device,
+                vh_cli_or(dev->driver, "(no driver)"),
+                vh_cli_or(dev->vendor_name, ""),
+                dev->vendor_name && dev->product_name ? " " : "",
+                vh_cli_or(dev->product_name, ""),
+                vh_iommu_group_member_blocks(dev) ? "  <- blocks" : "");
+    }
+}
+
+/* Refuse what has no group before printing anything. */
+static gboolean
+vh_cli_require_groups(const VhNodeDeviceList *list, const VhNodeDevice *dev,
+                      GError **error)
+{
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    if (g_hash_table_size(list->groups) == 0) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "no IOMMU groups under %s/kernel/iommu_groups: the IOMMU "
+                    "is off or absent; enable VT-d/AMD-Vi in the firmware and "
+                    "boot with intel_iommu=on or amd_iommu=on", list->root);
+        return FALSE;
+    }
+    if (dev && !dev->has_group) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "%s is in no IOMMU group while others are: the IOMMU does "
+                    "not cover it, so it cannot be assigned",
+                    vh_pci_address_format(&dev->addr, buf));
+        return FALSE;
     }
     return TRUE;
 }
@@ -175,51 +227,169 @@ static gboolean
 vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
                     GError **error)
 {
-    g_autoptr(GPtrArray) groups = NULL;
-    const VhSysfs *sysfs;
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autoptr(GArray) numbers = NULL;
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print a JSON array of groups with number, viable, members and "
+          "blockers", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    const VhNodeDevice *dev = NULL;
     VhPciAddress addr;
-    gboolean has_group = FALSE;
-    guint number = 0;
     guint i;
 
-    if (!vh_cli_parse_verb(cli, verb, NULL, &argc, &argv, 0, 1, error))
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 1, error))
         return FALSE;
     /* Validate user input before touching the system. */
     if (argc == 2 && !vh_pci_address_parse(argv[1], &addr, error))
         return FALSE;
-    if (!(sysfs = vh_cli_sysfs(cli, error)))
+    if (!(list = vh_cli_scan(cli, TRUE, error)))
         return FALSE;
-    if (argc == 2) {
-        char buf[VH_PCI_ADDRESS_BUFLEN];
+    if (argc == 2 && !(dev = vh_node_device_list_find(list, &addr, error)))
+        return FALSE;
+    if (!vh_cli_require_groups(list, dev, error))
+        return FALSE;
 
-        if (!vh_iommu_group_of(sysfs, &addr, &has_group, &number, error))
+    if (json) {
+        g_autofree char *out = vh_iommu_groups_format_json(list, dev != NULL,
+                                                           dev ? dev->group : 0,
+                                                           error);
+        if (!out)
             return FALSE;
-        if (!has_group) {
-            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
-                        "%s is in no IOMMU group: the IOMMU is off or "
-                        "absent; boot with intel_iommu=on or amd_iommu=on",
-                        vh_pci_address_format(&addr, buf));
-            return FALSE;
-        }
+        g_print("%s", out);
+        return TRUE;
     }
-    if (!vh_iommu_group_list(sysfs, &groups, error))
-        return FALSE;
-    if (groups->len == 0) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
-                    "no IOMMU groups under %s/kernel/iommu_groups: the IOMMU "
-                    "is off or absent; enable VT-d/AMD-Vi in the firmware and "
-                    "boot with intel_iommu=on or amd_iommu=on",
-                    vh_sysfs_get_root(sysfs));
-        return FALSE;
+    numbers = vh_node_device_list_group_numbers(list);
+    for (i = 0; i < numbers->len; i++) {
+        guint number = g_array_index(numbers, guint, i);
+        if (!dev || number == dev->group)
+            vh_cli_print_group(list, number);
     }
-    for (i = 0; i < groups->len; i++) {
-        const VhIommuGroup *group = g_ptr_array_index(groups, i);
+    return TRUE;
+}
 
-        if (argc == 2 && group->number != number)
+/* Scan every PCI device once; with names when output shows them. */
+static VhNodeDeviceList *
+vh_cli_scan(VhCli *cli, gboolean names, GError **error)
+{
+    const VhSysfs *sysfs = vh_cli_sysfs(cli, error);
+
+    if (!sysfs)
+        return NULL;
+    return vh_node_device_list_scan(sysfs, names ? VH_NODE_DEVICE_SCAN_NAMES : 0,
+                                    error);
+}
+
+static void
+vh_cli_print_tree(const VhNodeDeviceList *list, const VhNodeDevice *parent,
+                  const char *indent)
+{
+    guint i;
+
+    for (i = 0; i < list->devices->len; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(list->devices, i);
+        g_autofree char *deeper = NULL;
+
+        if (parent ? !(dev->has_parent_addr &&
+                       vh_pci_address_equal(&dev->parent_addr, &parent->addr))
+                   : dev->has_parent_addr)
             continue;
-        if (!vh_cli_print_group(sysfs, group, error))
-            return FALSE;
+        g_print("%s+- %s\n", indent, dev->name);
+        deeper = g_strconcat(indent, "|  ", NULL);
+        vh_cli_print_tree(list, dev, deeper);
     }
+}
+
+static gboolean
+vh_cli_nodedev_list(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                    GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autofree char *cap = NULL;
+    gboolean tree = FALSE;
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "cap", 0, 0, G_OPTION_ARG_STRING, &cap,
+          "Only devices with this capability (only 'pci' is known)", "TYPE" },
+        { "tree", 0, 0, G_OPTION_ARG_NONE, &tree,
+          "Show devices as a tree by parent, as virsh nodedev-list --tree", NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    guint i;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 0, error))
+        return FALSE;
+    if (cap && !g_str_equal(cap, "pci")) {
+        g_autofree char *esc = g_strescape(cap, NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "nodedev-list: unknown capability '%s'; virt-hostdev "
+                    "knows only PCI devices (--cap pci)", esc);
+        return FALSE;
+    }
+    if (tree && json) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "nodedev-list: --tree and --json do not go together");
+        return FALSE;
+    }
+    if (!(list = vh_cli_scan(cli, FALSE, error)))
+        return FALSE;
+    if (tree) {
+        g_print("computer\n");
+        vh_cli_print_tree(list, NULL, "  ");
+        return TRUE;
+    }
+    if (json) {
+        g_print("[");
+        for (i = 0; i < list->devices->len; i++) {
+            const VhNodeDevice *dev = g_ptr_array_index(list->devices, i);
+            g_print("%s\"%s\"", i ? "," : "", dev->name);
+        }
+        g_print("]\n");
+        return TRUE;
+    }
+    for (i = 0; i < list->devices->len; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(list->devices, i);
+        g_print("%s\n", dev->name);
+    }
+    return TRUE;
+}
+
+static gboolean
+vh_cli_nodedev_dumpxml(VhCli *cli, const VhCliVerb *verb, int argc,
+                       char **argv, GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autofree char *xml = NULL;
+    gboolean all = FALSE;
+    const GOptionEntry entries[] = {
+        { "all", 0, 0, G_OPTION_ARG_NONE, &all,
+          "Every PCI device in one <devices> document", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    const VhNodeDevice *dev = NULL;
+    VhPciAddress addr;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 1, error))
+        return FALSE;
+    if (all == (argc == 2)) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "nodedev-dumpxml: give either a DEVICE or --all");
+        return FALSE;
+    }
+    if (!all && !vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!(list = vh_cli_scan(cli, TRUE, error)))
+        return FALSE;
+    if (!all && !(dev = vh_node_device_list_find(list, &addr, error)))
+        return FALSE;
+    xml = dev ? vh_node_device_format_xml(list, dev, error)
+              : vh_node_device_list_format_xml(list, error);
+    if (!xml)
+        return FALSE;
+    g_print("%s", xml);
     return TRUE;
 }
 
@@ -230,9 +400,17 @@ static const VhCliVerb vh_cli_verbs[] = {
     { "help", "[VERB]", "Show the verbs, or the options of one verb.",
       vh_cli_help },
     { "iommu-groups", "[DEVICE]",
-      "List IOMMU groups and their PCI members with vendor:device and driver; "
-      "with DEVICE (0000:01:02.0, 01:02.0 or pci_0000_01_02_0) only its group.",
+      "List IOMMU groups, whether each is viable for VFIO and which members "
+      "block it; with DEVICE (0000:01:02.0, 01:02.0 or pci_0000_01_02_0) "
+      "only its group.",
       vh_cli_iommu_groups },
+    { "nodedev-list", "",
+      "List PCI node devices by libvirt name (pci_0000_01_02_0).",
+      vh_cli_nodedev_list },
+    { "nodedev-dumpxml", "DEVICE | --all",
+      "Print libvirt node-device XML for DEVICE, or every PCI device in one "
+      "<devices> document with --all.",
+      vh_cli_nodedev_dumpxml },
 };
 
 static const VhCliVerb *

@@ -1,5 +1,10 @@
 /*
- * vh-iommu-group.h: IOMMU groups as the kernel lists them in sysfs
+ * vh-iommu-group.h: IOMMU groups and whether VFIO can use them
+ *
+ * The kernel lets a process use a VFIO group only when the group is
+ * viable: every member is bound to a VFIO driver, to pci-stub, or to no
+ * driver, except bridges (non-type-0 headers), whose driver (pcieport) does
+ * not count (drivers/vfio/group.c, vfio_dev_driver_allowed()).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -7,34 +12,22 @@
 
 #include <glib.h>
 
-#include "vh-pci-address.h"
-#include "vh-sysfs.h"
+#include "vh-node-device.h"
 
 G_BEGIN_DECLS
 
-typedef struct {
-    guint number;
-    GArray *members;    /* VhPciAddress, sorted; PCI devices only */
-} VhIommuGroup;
+/* vfio-pci, its vendor variants (mlx5_vfio_pci, ...) and pci-stub. */
+gboolean vh_iommu_group_driver_is_safe(const char *driver);
 
-void vh_iommu_group_free(VhIommuGroup *group);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhIommuGroup, vh_iommu_group_free)
+/* @dev keeps its group from being viable: an endpoint on a host driver. */
+gboolean vh_iommu_group_member_blocks(const VhNodeDevice *dev);
 
-/*
- * Every group under kernel/iommu_groups, sorted by number, each with its
- * PCI members sorted by address.  No groups directory (no IOMMU) gives an
- * empty array, not an error.  Free with g_ptr_array_unref().
- */
-gboolean vh_iommu_group_list(const VhSysfs *sysfs, GPtrArray **ret_groups,
-                             GError **error);
+/* The members of group @number that block it, sorted by address; empty
+ * when the group is viable.  Elements are owned by @list.
+ * Free with g_ptr_array_unref(). */
+GPtrArray *vh_iommu_group_blockers(const VhNodeDeviceList *list, guint number);
 
-/*
- * The group of one device: *ret_number is set and TRUE returned with
- * *ret_has_group telling whether the device has one.  A device that does
- * not exist is VH_SYSFS_ERROR_NOT_FOUND.
- */
-gboolean vh_iommu_group_of(const VhSysfs *sysfs, const VhPciAddress *addr,
-                           gboolean *ret_has_group, guint *ret_number,
-                           GError **error);
+/* Members of group @number, sorted by address, or NULL. Owned by @list. */
+GPtrArray *vh_iommu_group_members(const VhNodeDeviceList *list, guint number);
 
 G_END_DECLS

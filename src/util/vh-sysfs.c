@@ -48,6 +48,33 @@ vh_sysfs_new(const char *root, GError **error)
     return g_steal_pointer(&sysfs);
 }
 
+static int vh_sysfs_openat(const VhSysfs *sysfs, const char *relpath, int flags);
+static gboolean vh_sysfs_check_relpath(const VhSysfs *sysfs,
+                                       const char *relpath, GError **error);
+static void vh_sysfs_set_errno_error(const VhSysfs *sysfs, const char *relpath,
+                                     const char *action, int err,
+                                     GError **error);
+
+VhSysfs *
+vh_sysfs_open_subdir(const VhSysfs *sysfs, const char *relpath, GError **error)
+{
+    g_autoptr(VhSysfs) sub = NULL;
+    int fd;
+
+    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+        return NULL;
+    fd = vh_sysfs_openat(sysfs, relpath, O_PATH | O_DIRECTORY);
+    if (fd < 0) {
+        vh_sysfs_set_errno_error(sysfs, relpath, "open the directory", -fd,
+                                 error);
+        return NULL;
+    }
+    sub = g_new0(VhSysfs, 1);
+    sub->root_fd = fd;
+    sub->root = vh_sysfs_describe(sysfs, relpath);
+    return g_steal_pointer(&sub);
+}
+
 void
 vh_sysfs_free(VhSysfs *sysfs)
 {
@@ -218,6 +245,10 @@ vh_sysfs_read_limited(const VhSysfs *sysfs, const char *relpath, gsize max,
         if (n == 0)
             break;
         g_byte_array_append(buf, chunk, (guint) n);
+        /* A short read of a regular or sysfs file is its end: save the
+         * read that would return 0 (one syscall per attribute counts). */
+        if ((gsize) n < MIN(sizeof(chunk), want - (buf->len - (gsize) n)))
+            break;
     }
     close(fd);
 
@@ -309,22 +340,51 @@ vh_sysfs_read_int(const VhSysfs *sysfs, const char *relpath,
     return TRUE;
 }
 
-/* Split @relpath into an opened parent directory and its last component. */
+/*
+ * Split @relpath into an opened parent directory and its last component.
+ * Returns the directory fd or -errno; *ret_owned says whether the caller
+ * must close it (not when it is the root's own fd).
+ */
 static int
 vh_sysfs_open_parent(const VhSysfs *sysfs, const char *relpath,
-                     const char **ret_base)
+                     const char **ret_base, gboolean *ret_owned)
 {
     g_autofree char *dir = NULL;
     const char *slash = strrchr(relpath, '/');
 
     if (!slash) {
-        int fd = fcntl(sysfs->root_fd, F_DUPFD_CLOEXEC, 0);
         *ret_base = relpath;
-        return fd < 0 ? -errno : fd;
+        *ret_owned = FALSE;
+        return sysfs->root_fd;
     }
     *ret_base = slash + 1;
+    *ret_owned = TRUE;
     dir = g_strndup(relpath, (gsize) (slash - relpath));
     return vh_sysfs_openat(sysfs, dir, O_PATH | O_DIRECTORY);
+}
+
+/* readlinkat() of @relpath: the raw target, or -errno. */
+static int
+vh_sysfs_readlink(const VhSysfs *sysfs, const char *relpath,
+                  char target[PATH_MAX])
+{
+    const char *base = NULL;
+    gboolean owned = FALSE;
+    int saved_errno;
+    ssize_t n;
+    int dirfd;
+
+    dirfd = vh_sysfs_open_parent(sysfs, relpath, &base, &owned);
+    if (dirfd < 0)
+        return dirfd == -ENOTDIR ? -ENOENT : dirfd;
+    n = readlinkat(dirfd, base, target, PATH_MAX - 1);
+    saved_errno = errno;
+    if (owned)
+        close(dirfd);
+    if (n < 0)
+        return -saved_errno;
+    target[n] = '\0';
+    return 0;
 }
 
 gboolean
@@ -332,37 +392,22 @@ vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
                         char **ret_name, GError **error)
 {
     char target[PATH_MAX];
-    const char *base = NULL;
     const char *name;
-    ssize_t n;
-    int saved_errno;
-    int dirfd;
+    gsize n;
+    int rc;
 
     if (!vh_sysfs_check_relpath(sysfs, relpath, error))
         return FALSE;
-    dirfd = vh_sysfs_open_parent(sysfs, relpath, &base);
-    if (dirfd == -ENOENT || dirfd == -ENOTDIR) {
+    rc = vh_sysfs_readlink(sysfs, relpath, target);
+    if (rc == -ENOENT) {
         *ret_name = NULL;
         return TRUE;
     }
-    if (dirfd < 0) {
-        vh_sysfs_set_errno_error(sysfs, relpath, "open the directory of",
-                                 -dirfd, error);
+    if (rc < 0) {
+        vh_sysfs_set_errno_error(sysfs, relpath, "read the link", -rc, error);
         return FALSE;
     }
-    n = readlinkat(dirfd, base, target, sizeof(target) - 1);
-    saved_errno = errno;
-    close(dirfd);
-    if (n < 0) {
-        if (saved_errno == ENOENT) {
-            *ret_name = NULL;
-            return TRUE;
-        }
-        vh_sysfs_set_errno_error(sysfs, relpath, "read the link", saved_errno,
-                                 error);
-        return FALSE;
-    }
-    target[n] = '\0';
+    n = strlen(target);
     while (n > 1 && target[n - 1] == '/')
         target[--n] = '\0';
     name = strrchr(target, '/');
@@ -374,6 +419,58 @@ vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
         return FALSE;
     }
     *ret_name = g_strdup(name);
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
+                      char **ret_relpath, GError **error)
+{
+    g_autoptr(GPtrArray) parts = NULL;
+    g_auto(GStrv) dirparts = NULL;
+    g_auto(GStrv) tparts = NULL;
+    char target[PATH_MAX];
+    gsize i;
+    int rc;
+
+    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+        return FALSE;
+    rc = vh_sysfs_readlink(sysfs, relpath, target);
+    if (rc == -ENOENT) {
+        *ret_relpath = NULL;
+        return TRUE;
+    }
+    if (rc < 0) {
+        vh_sysfs_set_errno_error(sysfs, relpath, "read the link", -rc, error);
+        return FALSE;
+    }
+
+    /* Start from the link's directory, then apply the target's parts. */
+    parts = g_ptr_array_new();
+    dirparts = g_strsplit(relpath, "/", -1);
+    for (i = 0; dirparts[i] && dirparts[i + 1]; i++)
+        g_ptr_array_add(parts, dirparts[i]);
+    tparts = g_strsplit(target, "/", -1);
+    for (i = 0; target[0] != '/' && tparts[i]; i++) {
+        if (!*tparts[i] || g_str_equal(tparts[i], "."))
+            continue;
+        if (g_str_equal(tparts[i], "..")) {
+            if (parts->len == 0)
+                break;
+            g_ptr_array_remove_index(parts, parts->len - 1);
+            continue;
+        }
+        g_ptr_array_add(parts, tparts[i]);
+    }
+    if (target[0] == '/' || tparts[i] || parts->len == 0) {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "link %s points to '%s', outside the sysfs root %s",
+                    path, target, sysfs->root);
+        return FALSE;
+    }
+    g_ptr_array_add(parts, NULL);
+    *ret_relpath = g_strjoinv("/", (char **) parts->pdata);
     return TRUE;
 }
 

@@ -31,6 +31,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhSysfs, vh_sysfs_free)
 
 const char *vh_sysfs_get_root(const VhSysfs *sysfs);
 
+/*
+ * A VhSysfs rooted at the directory @relpath of @sysfs (a device's
+ * directory, say), so that reading many attributes of one device costs one
+ * lookup each.  Everything through it stays beneath that directory.
+ * VH_SYSFS_ERROR_NOT_FOUND when it does not exist.
+ */
+VhSysfs *vh_sysfs_open_subdir(const VhSysfs *sysfs, const char *relpath,
+                              GError **error);
+
 /* "bus/pci/devices/0000:01:02.3" or, with @attr, ".../0000:01:02.3/@attr".
  * @attr is a constant of the caller's, never user input.  Free with g_free(). */
 char *vh_sysfs_pci_device_relpath(const VhPciAddress *addr, const char *attr);
@@ -65,6 +74,16 @@ gboolean vh_sysfs_read_int(const VhSysfs *sysfs, const char *relpath,
  * NULL if the link is absent.  Free with g_free(). */
 gboolean vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
                                  char **ret_name, GError **error);
+
+/*
+ * The target of the symlink @relpath as a path relative to the root,
+ * normalized ("bus/pci/devices/0000:00:03.0" gives
+ * "devices/pci0000:00/0000:00:03.0").  Absolute targets and targets that
+ * climb out of the root are refused.  NULL if the link is absent.
+ * Free with g_free().
+ */
+gboolean vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
+                               char **ret_relpath, GError **error);
 
 /* Sorted names in a directory; NULL if absent.
  * Free with g_ptr_array_unref(). */

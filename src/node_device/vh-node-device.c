@@ -1,0 +1,393 @@
+/*
+ * vh-node-device.c: PCI devices as libvirt's node-device driver sees them
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "node_device.node-device"
+
+#include <string.h>
+
+#include "vh-error.h"
+#include "vh-node-device.h"
+#include "vh-pci-names.h"
+
+/* PCIe extended config space; sysfs returns 64 or 256 bytes to non-root. */
+#define VH_PCI_CONFIG_MAX 4096
+/* PCIe SR-IOV allows 16 bits of VFs per PF. */
+#define VH_SRIOV_MAX_VFS 65536
+
+void
+vh_node_device_free(VhNodeDevice *dev)
+{
+    if (!dev)
+        return;
+    g_free(dev->name);
+    g_free(dev->devpath);
+    g_free(dev->parent);
+    g_free(dev->driver);
+    g_free(dev->driver_override);
+    g_free(dev->vendor_name);
+    g_free(dev->product_name);
+    if (dev->vfs)
+        g_array_unref(dev->vfs);
+    g_strfreev(dev->reset_methods);
+    g_free(dev);
+}
+
+void
+vh_node_device_list_free(VhNodeDeviceList *list)
+{
+    if (!list)
+        return;
+    g_clear_pointer(&list->groups, g_hash_table_unref);
+    g_clear_pointer(&list->by_address, g_hash_table_unref);
+    g_clear_pointer(&list->devices, g_ptr_array_unref);
+    g_free(list->root);
+    g_free(list);
+}
+
+/*
+ * Optional attributes: absent or unreadable ones leave the default in
+ * place, with a debug message, so one odd file never hides a device.
+ */
+static gint64
+vh_node_device_read_int(const VhSysfs *dir, const char *attr, gint64 def)
+{
+    g_autoptr(GError) err = NULL;
+    gboolean present = FALSE;
+    gint64 value = def;
+
+    if (!vh_sysfs_read_int(dir, attr, &value, &present, &err)) {
+        g_debug("%s: %s", vh_sysfs_get_root(dir), err->message);
+        return def;
+    }
+    return present ? value : def;
+}
+
+static char *
+vh_node_device_read_text(const VhSysfs *dir, const char *attr)
+{
+    g_autoptr(GError) err = NULL;
+    char *value = NULL;
+
+    if (!vh_sysfs_read(dir, attr, &value, &err))
+        g_debug("%s: %s", vh_sysfs_get_root(dir), err->message);
+    return value;
+}
+
+static char *
+vh_node_device_read_link(const VhSysfs *dir, const char *attr)
+{
+    g_autoptr(GError) err = NULL;
+    char *value = NULL;
+
+    if (!vh_sysfs_read_link_name(dir, attr, &value, &err))
+        g_debug("%s: %s", vh_sysfs_get_root(dir), err->message);
+    return value;
+}
+
+/* A canonical address ("0000:01:02.0"), as sysfs names PCI devices. */
+static gboolean
+vh_node_device_parse_canonical(const char *name, VhPciAddress *ret_addr)
+{
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    VhPciAddress addr;
+
+    if (!name || !vh_pci_address_parse(name, &addr, NULL) ||
+        !g_str_equal(vh_pci_address_format(&addr, buf), name))
+        return FALSE;
+    *ret_addr = addr;
+    return TRUE;
+}
+
+static void
+vh_node_device_load_ids(VhNodeDevice *dev, const VhSysfs *dir,
+                        VhPciNames *names)
+{
+    gint64 klass = vh_node_device_read_int(dir, "class", -1);
+
+    dev->klass = klass >= 0 && klass <= 0xffffff ? klass : -1;
+    dev->vendor = (guint16) vh_node_device_read_int(dir, "vendor", 0);
+    dev->device = (guint16) vh_node_device_read_int(dir, "device", 0);
+    dev->subsystem_vendor =
+        (guint16) vh_node_device_read_int(dir, "subsystem_vendor", 0);
+    dev->subsystem_device =
+        (guint16) vh_node_device_read_int(dir, "subsystem_device", 0);
+    if (names) {
+        dev->vendor_name = vh_pci_names_vendor(names, dev->vendor);
+        dev->product_name = vh_pci_names_device(names, dev->vendor, dev->device);
+    }
+}
+
+static void
+vh_node_device_load_group(VhNodeDevice *dev, const VhSysfs *dir)
+{
+    g_autofree char *group = vh_node_device_read_link(dir, "iommu_group");
+    guint64 number = 0;
+
+    if (group && g_ascii_string_to_unsigned(group, 10, 0, G_MAXUINT, &number,
+                                            NULL)) {
+        dev->has_group = TRUE;
+        dev->group = (guint) number;
+    }
+}
+
+static void
+vh_node_device_load_config(VhNodeDevice *dev, const VhSysfs *dir)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GBytes) config = NULL;
+    const guint8 *cfg;
+    gsize len = 0;
+
+    if (!vh_sysfs_read_bytes(dir, "config", VH_PCI_CONFIG_MAX, &config, &err)) {
+        g_debug("%s: %s", vh_sysfs_get_root(dir), err->message);
+        return;
+    }
+    if (!config)
+        return;
+    cfg = g_bytes_get_data(config, &len);
+    dev->has_header_type = vh_pci_config_header_type(cfg, len,
+                                                     &dev->header_type);
+    vh_pci_config_pcie_info(cfg, len, &dev->pcie);
+}
+
+static void
+vh_node_device_load_sriov(VhNodeDevice *dev, const VhSysfs *dir)
+{
+    g_autofree char *physfn = vh_node_device_read_link(dir, "physfn");
+    gint64 total = vh_node_device_read_int(dir, "sriov_totalvfs", 0);
+    guint i;
+
+    dev->is_vf = vh_node_device_parse_canonical(physfn, &dev->physfn);
+    dev->sriov_totalvfs = total > 0 && total <= VH_SRIOV_MAX_VFS ? (guint) total : 0;
+    if (dev->sriov_totalvfs == 0)
+        return;
+    /* virtfn0, virtfn1, ... as long as they exist, as the kernel numbers them */
+    for (i = 0; i < VH_SRIOV_MAX_VFS; i++) {
+        g_autofree char *link = g_strdup_printf("virtfn%u", i);
+        g_autofree char *vf = vh_node_device_read_link(dir, link);
+        VhPciAddress addr;
+
+        if (!vf)
+            break;
+        if (vh_node_device_parse_canonical(vf, &addr))
+            g_array_append_val(dev->vfs, addr);
+    }
+}
+
+static void
+vh_node_device_load_driver(VhNodeDevice *dev, const VhSysfs *dir)
+{
+    g_autofree char *override = vh_node_device_read_text(dir, "driver_override");
+    g_autofree char *reset = NULL;
+
+    dev->driver = vh_node_device_read_link(dir, "driver");
+    if (override && *override && !g_str_equal(override, "(null)"))
+        dev->driver_override = g_steal_pointer(&override);
+
+    /* Since Linux 5.15: the methods in the order the kernel tries them. */
+    reset = vh_node_device_read_text(dir, "reset_method");
+    if (reset) {
+        dev->has_reset_method = TRUE;
+        dev->reset_methods = g_strsplit_set(g_strstrip(reset), " ", -1);
+        if (dev->reset_methods[0] && !*dev->reset_methods[0]) {
+            g_strfreev(dev->reset_methods);
+            dev->reset_methods = g_new0(char *, 1);
+        }
+    }
+}
+
+/* Where the device sits: its directory under devices/ and its parent. */
+static void
+vh_node_device_load_topology(VhNodeDevice *dev, const VhSysfs *sysfs,
+                             const char *buspath)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *parentdir = NULL;
+    g_autofree char *parentname = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    if (!vh_sysfs_resolve_link(sysfs, buspath, &dev->devpath, &err) ||
+        !dev->devpath) {
+        g_debug("%s: %s", buspath, err ? err->message : "not a link");
+        dev->devpath = g_strdup(buspath);
+    }
+    parentdir = g_path_get_dirname(dev->devpath);
+    parentname = g_path_get_basename(parentdir);
+    dev->has_parent_addr = vh_node_device_parse_canonical(parentname,
+                                                          &dev->parent_addr);
+    if (dev->has_parent_addr)
+        dev->parent = g_strdup(vh_pci_address_nodedev_name(&dev->parent_addr, buf));
+    else
+        dev->parent = g_strdup("computer");
+}
+
+static VhNodeDevice *
+vh_node_device_load(const VhSysfs *sysfs, const VhPciAddress *addr,
+                    VhPciNames *names, GError **error)
+{
+    g_autoptr(VhNodeDevice) dev = g_new0(VhNodeDevice, 1);
+    g_autofree char *buspath = vh_sysfs_pci_device_relpath(addr, NULL);
+    g_autoptr(VhSysfs) dir = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    if (!(dir = vh_sysfs_open_subdir(sysfs, buspath, error)))
+        return NULL;
+    dev->addr = *addr;
+    dev->name = g_strdup(vh_pci_address_nodedev_name(addr, buf));
+    dev->vfs = g_array_new(FALSE, FALSE, sizeof(VhPciAddress));
+    dev->numa_node = (int) CLAMP(vh_node_device_read_int(dir, "numa_node", -1),
+                                 -1, G_MAXINT);
+
+    vh_node_device_load_topology(dev, sysfs, buspath);
+    vh_node_device_load_ids(dev, dir, names);
+    vh_node_device_load_driver(dev, dir);
+    vh_node_device_load_group(dev, dir);
+    vh_node_device_load_config(dev, dir);
+    vh_node_device_load_sriov(dev, dir);
+    return g_steal_pointer(&dev);
+}
+
+static int
+vh_node_device_compare(gconstpointer a, gconstpointer b)
+{
+    const VhNodeDevice *da = *(VhNodeDevice * const *) a;
+    const VhNodeDevice *db = *(VhNodeDevice * const *) b;
+
+    return vh_pci_address_compare(&da->addr, &db->addr);
+}
+
+static void
+vh_node_device_list_index(VhNodeDeviceList *list)
+{
+    guint i;
+
+    g_ptr_array_sort(list->devices, vh_node_device_compare);
+    for (i = 0; i < list->devices->len; i++) {
+        VhNodeDevice *dev = g_ptr_array_index(list->devices, i);
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+        GPtrArray *members;
+
+        g_hash_table_insert(list->by_address,
+                            g_strdup(vh_pci_address_format(&dev->addr, buf)),
+                            dev);
+        if (!dev->has_group)
+            continue;
+        members = g_hash_table_lookup(list->groups, GUINT_TO_POINTER(dev->group));
+        if (!members) {
+            members = g_ptr_array_new();
+            g_hash_table_insert(list->groups, GUINT_TO_POINTER(dev->group),
+                                members);
+        }
+        g_ptr_array_add(members, dev);
+    }
+}
+
+VhNodeDeviceList *
+vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
+                         GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = g_new0(VhNodeDeviceList, 1);
+    g_autoptr(VhPciNames) names = NULL;
+    g_autoptr(GPtrArray) entries = NULL;
+    guint i;
+
+    list->root = g_strdup(vh_sysfs_get_root(sysfs));
+    list->devices = g_ptr_array_new_with_free_func((GDestroyNotify) vh_node_device_free);
+    list->by_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    list->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                         (GDestroyNotify) g_ptr_array_unref);
+    if (flags & VH_NODE_DEVICE_SCAN_NAMES)
+        names = vh_pci_names_new();
+
+    if (!vh_sysfs_list(sysfs, "bus/pci/devices", &entries, error))
+        return NULL;
+    for (i = 0; entries && i < entries->len; i++) {
+        const char *entry = g_ptr_array_index(entries, i);
+        g_autoptr(GError) err = NULL;
+        VhNodeDevice *dev;
+        VhPciAddress addr;
+
+        if (!vh_node_device_parse_canonical(entry, &addr)) {
+            g_debug("skipping bus/pci/devices/%s: not a PCI address", entry);
+            continue;
+        }
+        if (!(dev = vh_node_device_load(sysfs, &addr, names, &err))) {
+            /* Gone since the listing (hot unplug), or not a directory. */
+            g_debug("skipping %s: %s", entry, err->message);
+            continue;
+        }
+        g_ptr_array_add(list->devices, dev);
+    }
+    vh_node_device_list_index(list);
+    return g_steal_pointer(&list);
+}
+
+VhNodeDevice *
+vh_node_device_list_lookup(const VhNodeDeviceList *list,
+                           const VhPciAddress *addr)
+{
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    return g_hash_table_lookup(list->by_address,
+                               vh_pci_address_format(addr, buf));
+}
+
+VhNodeDevice *
+vh_node_device_list_find(const VhNodeDeviceList *list,
+                         const VhPciAddress *addr, GError **error)
+{
+    VhNodeDevice *dev = vh_node_device_list_lookup(list, addr);
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    if (!dev) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND,
+                    "PCI device %s does not exist under %s/bus/pci/devices; "
+                    "list devices with `virt-hostdev nodedev-list`",
+                    vh_pci_address_format(addr, buf), list->root);
+    }
+    return dev;
+}
+
+GPtrArray *
+vh_node_device_list_group(const VhNodeDeviceList *list, const VhNodeDevice *dev)
+{
+    if (!dev->has_group)
+        return NULL;
+    return g_hash_table_lookup(list->groups, GUINT_TO_POINTER(dev->group));
+}
+
+static int
+vh_node_device_compare_uint(gconstpointer a, gconstpointer b)
+{
+    guint ua = *(const guint *) a;
+    guint ub = *(const guint *) b;
+
+    return ua < ub ? -1 : ua > ub;
+}
+
+GArray *
+vh_node_device_list_group_numbers(const VhNodeDeviceList *list)
+{
+    GArray *numbers = g_array_new(FALSE, FALSE, sizeof(guint));
+    GHashTableIter iter;
+    gpointer key;
+
+    g_hash_table_iter_init(&iter, list->groups);
+    while (g_hash_table_iter_next(&iter, &key, NULL)) {
+        guint number = GPOINTER_TO_UINT(key);
+        g_array_append_val(numbers, number);
+    }
+    g_array_sort(numbers, vh_node_device_compare_uint);
+    return numbers;
+}
+
+gboolean
+vh_node_device_is_bridge(const VhNodeDevice *dev)
+{
+    if (dev->has_header_type)
+        return dev->header_type != VH_PCI_HEADER_ENDPOINT;
+    return dev->klass >= 0 &&
+           ((dev->klass >> 8) == 0x0604 || (dev->klass >> 8) == 0x0607);
+}

@@ -1,0 +1,118 @@
+/*
+ * vh-pci-config.c: facts read from a PCI device's configuration space
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "node_device.pci-config"
+
+#include "vh-pci-config.h"
+
+#define PCI_STATUS              0x06    /* PCI 3.0, 6.2.3 */
+#define PCI_STATUS_CAP_LIST     0x10
+#define PCI_HEADER_TYPE         0x0e    /* PCI 3.0, 6.2.1 */
+#define PCI_CAPABILITY_LIST     0x34    /* PCI 3.0, 6.7 (type 0 and 1) */
+#define PCI_CB_CAPABILITY_LIST  0x14    /* cardbus bridges */
+#define PCI_CAP_ID_EXP          0x10
+
+/* PCIe 6.0, 7.5.3: offsets within the PCI Express capability. */
+#define PCI_EXP_FLAGS           0x02
+#define PCI_EXP_FLAGS_TYPE      0x00f0
+#define PCI_EXP_TYPE_RC_END     0x9     /* root complex integrated endpoint */
+#define PCI_EXP_TYPE_RC_EC      0xa     /* root complex event collector */
+#define PCI_EXP_LNKCAP          0x0c
+#define PCI_EXP_LNKSTA          0x12
+
+static guint16
+vh_pci_config_read16(const guint8 *cfg, guint off)
+{
+    return (guint16) (cfg[off] | cfg[off + 1] << 8);
+}
+
+static guint32
+vh_pci_config_read32(const guint8 *cfg, guint off)
+{
+    return (guint32) cfg[off] | (guint32) cfg[off + 1] << 8 |
+           (guint32) cfg[off + 2] << 16 | (guint32) cfg[off + 3] << 24;
+}
+
+gboolean
+vh_pci_config_header_type(const guint8 *cfg, gsize len,
+                          VhPciHeaderType *ret_type)
+{
+    guint8 type;
+
+    if (len <= PCI_HEADER_TYPE)
+        return FALSE;
+    type = cfg[PCI_HEADER_TYPE] & 0x7f;     /* bit 7: multi-function */
+    if (type > VH_PCI_HEADER_CARDBUS_BRIDGE)
+        return FALSE;
+    *ret_type = (VhPciHeaderType) type;
+    return TRUE;
+}
+
+guint
+vh_pci_config_find_capability(const guint8 *cfg, gsize len, guint8 cap_id)
+{
+    VhPciHeaderType type;
+    guint8 seen[256 / 4] = { 0 };
+    guint pos;
+
+    if (len < 0x40 || !(vh_pci_config_read16(cfg, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+        return 0;
+    if (!vh_pci_config_header_type(cfg, len, &type))
+        return 0;
+    pos = cfg[type == VH_PCI_HEADER_CARDBUS_BRIDGE ? PCI_CB_CAPABILITY_LIST
+                                                   : PCI_CAPABILITY_LIST];
+    /* Capabilities live in 0x40-0xff, dword aligned (low 2 bits reserved). */
+    while ((pos &= ~3u) >= 0x40) {
+        if (pos + 2 > len || pos + 2 > 256)
+            return 0;
+        if (seen[pos / 4]++)
+            return 0;       /* the list loops */
+        if (cfg[pos] == cap_id)
+            return pos;
+        pos = cfg[pos + 1];
+    }
+    return 0;
+}
+
+void
+vh_pci_config_pcie_info(const guint8 *cfg, gsize len, VhPcieInfo *ret_info)
+{
+    VhPcieInfo info = { .cap.port = -1, .sta.port = -1 };
+    guint pos = vh_pci_config_find_capability(cfg, len, PCI_CAP_ID_EXP);
+
+    if (pos == 0 || pos + PCI_EXP_LNKSTA + 2 > len) {
+        /* A capability we cannot read to its link status says nothing. */
+        *ret_info = (VhPcieInfo) { .cap.port = -1, .sta.port = -1 };
+        return;
+    }
+    info.present = TRUE;
+    info.port_type = (vh_pci_config_read16(cfg, pos + PCI_EXP_FLAGS) &
+                      PCI_EXP_FLAGS_TYPE) >> 4;
+    info.has_link = info.port_type != PCI_EXP_TYPE_RC_END &&
+                    info.port_type != PCI_EXP_TYPE_RC_EC;
+    if (info.has_link) {
+        guint32 lnkcap = vh_pci_config_read32(cfg, pos + PCI_EXP_LNKCAP);
+        guint16 lnksta = vh_pci_config_read16(cfg, pos + PCI_EXP_LNKSTA);
+
+        info.cap.port = (int) (lnkcap >> 24);
+        info.cap.speed = lnkcap & 0xf;
+        info.cap.width = (lnkcap >> 4) & 0x3f;
+        info.sta.port = -1;     /* a status link has no port */
+        info.sta.speed = lnksta & 0xf;
+        info.sta.width = (lnksta >> 4) & 0x3f;
+    }
+    *ret_info = info;
+}
+
+const char *
+vh_pcie_link_speed_string(guint speed)
+{
+    /* PCIe 6.0, 7.5.3.18: Supported Link Speeds vector bit N-1 <-> N. */
+    static const char * const speeds[] = {
+        NULL, "2.5", "5", "8", "16", "32", "64",
+    };
+
+    return speed < G_N_ELEMENTS(speeds) ? speeds[speed] : NULL;
+}

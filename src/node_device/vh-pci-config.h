@@ -1,0 +1,59 @@
+/*
+ * vh-pci-config.h: facts read from a PCI device's configuration space
+ *
+ * Pure functions over bytes (what sysfs "config" returned, which may be
+ * only the first 64 bytes for an unprivileged reader): no I/O, so they are
+ * tested and fuzzed directly.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+    VH_PCI_HEADER_ENDPOINT = 0,
+    VH_PCI_HEADER_PCI_BRIDGE = 1,
+    VH_PCI_HEADER_CARDBUS_BRIDGE = 2,
+} VhPciHeaderType;
+
+/* PCIe 6.0, 7.5.3.6 (Link Capabilities) and 7.5.3.8 (Link Status). */
+typedef struct {
+    int port;           /* -1: not reported (status links) */
+    guint speed;        /* encoded: 1 = 2.5 GT/s, 2 = 5, 3 = 8, ... 0 unknown */
+    guint width;
+} VhPcieLink;
+
+typedef struct {
+    gboolean present;   /* the device has a PCI Express capability */
+    gboolean has_link;  /* not a root-complex integrated endpoint/event collector */
+    VhPcieLink cap;
+    VhPcieLink sta;
+    guint8 port_type;   /* Device/Port Type, PCIe 6.0 7.5.3.2 */
+} VhPcieInfo;
+
+/*
+ * The header type (0x0e, low 7 bits).  FALSE when @len is too short or the
+ * type is not one PCI defines; *ret_type is set only on success.
+ */
+gboolean vh_pci_config_header_type(const guint8 *cfg, gsize len,
+                                   VhPciHeaderType *ret_type);
+
+/*
+ * Offset of the standard capability @cap_id (PCI 3.0, 6.7), or 0 if the
+ * device has none, the list leaves @len bytes, or the list loops.
+ */
+guint vh_pci_config_find_capability(const guint8 *cfg, gsize len,
+                                    guint8 cap_id);
+
+/* The PCI Express capability and its link registers, if readable. */
+void vh_pci_config_pcie_info(const guint8 *cfg, gsize len,
+                             VhPcieInfo *ret_info);
+
+/* libvirt's spelling of an encoded link speed ("2.5", "5", "8", ...),
+ * NULL for 0 or an encoding PCIe does not define. */
+const char *vh_pcie_link_speed_string(guint speed);
+
+G_END_DECLS

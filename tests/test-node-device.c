@@ -1,0 +1,490 @@
+/*
+ * test-node-device.c: the node-device model, group viability, libvirt XML
+ * (golden files, validated against libvirt's nodedev.rng) and JSON
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/tree.h>
+#include <yajl/yajl_tree.h>
+
+#include "vh-error.h"
+#include "vh-iommu-group.h"
+#include "vh-node-device-json.h"
+#include "vh-node-device-xml.h"
+#include "vh-node-device.h"
+#include "vh-pci-config.h"
+#include "vh-test-topologies.h"
+
+#define NODEDEV_RNG "/usr/share/libvirt/schemas/nodedev.rng"
+
+typedef struct {
+    VhFakeSysfs *fake;
+    VhSysfs *sysfs;
+    VhNodeDeviceList *list;
+} Tree;
+
+static void
+tree_load(Tree *t, const VhFakePciDevice *devs, gsize n,
+          VhNodeDeviceScanFlags flags)
+{
+    g_autoptr(GError) err = NULL;
+
+    t->fake = vh_fake_sysfs_new(devs, n, &err);
+    g_assert_no_error(err);
+    t->sysfs = vh_sysfs_new(vh_fake_sysfs_root(t->fake), &err);
+    g_assert_no_error(err);
+    t->list = vh_node_device_list_scan(t->sysfs, flags, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(t->list);
+}
+
+static void
+tree_clear(Tree *t)
+{
+    g_clear_pointer(&t->list, vh_node_device_list_free);
+    g_clear_pointer(&t->sysfs, vh_sysfs_free);
+    g_clear_pointer(&t->fake, vh_fake_sysfs_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Tree, tree_clear)
+
+static const VhNodeDevice *
+tree_dev(const Tree *t, const char *addr)
+{
+    VhPciAddress a;
+    const VhNodeDevice *dev;
+
+    g_assert_true(vh_pci_address_parse(addr, &a, NULL));
+    dev = vh_node_device_list_lookup(t->list, &a);
+    g_assert_nonnull(dev);
+    return dev;
+}
+
+static void
+test_scan_testbed(void)
+{
+    g_auto(Tree) t = { 0 };
+    const VhNodeDevice *nic;
+    const VhNodeDevice *bridge;
+    const VhNodeDevice *edu;
+    GPtrArray *g4;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    g_assert_cmpuint(t.list->devices->len, ==, G_N_ELEMENTS(vh_test_testbed));
+
+    nic = tree_dev(&t, "0000:01:02.0");
+    g_assert_cmpstr(nic->name, ==, "pci_0000_01_02_0");
+    g_assert_cmpstr(nic->devpath, ==,
+                    "devices/pci0000:00/0000:00:04.0/0000:01:02.0");
+    g_assert_cmpstr(nic->parent, ==, "pci_0000_00_04_0");
+    g_assert_true(nic->has_parent_addr);
+    g_assert_cmpstr(nic->driver, ==, "e1000");
+    g_assert_null(nic->driver_override);
+    g_assert_cmpint(nic->klass, ==, 0x020000);
+    g_assert_cmphex(nic->vendor, ==, 0x8086);
+    g_assert_cmphex(nic->device, ==, 0x100e);
+    g_assert_cmphex(nic->subsystem_vendor, ==, 0x1af4);
+    g_assert_true(nic->has_group);
+    g_assert_cmpuint(nic->group, ==, 4);
+    g_assert_cmpint(nic->numa_node, ==, -1);
+    g_assert_false(nic->has_reset_method);
+    g_assert_false(vh_node_device_is_bridge(nic));
+    g_assert_null(nic->vendor_name);        /* no names without the flag */
+
+    bridge = tree_dev(&t, "0000:00:04.0");
+    g_assert_cmpstr(bridge->parent, ==, "computer");
+    g_assert_true(bridge->has_header_type);
+    g_assert_cmpint(bridge->header_type, ==, VH_PCI_HEADER_PCI_BRIDGE);
+    g_assert_true(vh_node_device_is_bridge(bridge));
+
+    edu = tree_dev(&t, "0000:00:03.0");
+    g_assert_null(edu->driver);
+    g_assert_false(edu->pcie.present);
+
+    g4 = vh_node_device_list_group(t.list, nic);
+    g_assert_cmpuint(g4->len, ==, 3);
+    g_assert_true(g_ptr_array_index(g4, 0) == bridge);
+    g_assert_true(g_ptr_array_index(g4, 2) == nic);
+}
+
+static void
+test_scan_names(void)
+{
+    g_auto(Tree) t = { 0 };
+    const VhNodeDevice *nic;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed),
+              VH_NODE_DEVICE_SCAN_NAMES);
+    nic = tree_dev(&t, "0000:01:01.0");
+    /* pci.ids / hwdb: Intel's 82540EM, which QEMU's e1000 models. */
+    g_assert_cmpstr(nic->vendor_name, ==, "Intel Corporation");
+    g_assert_nonnull(nic->product_name);
+    g_assert_nonnull(strstr(nic->product_name, "82540EM"));
+}
+
+static void
+test_scan_sriov(void)
+{
+    g_auto(Tree) t = { 0 };
+    const VhNodeDevice *pf;
+    const VhNodeDevice *vf;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    tree_load(&t, vh_test_sriov, G_N_ELEMENTS(vh_test_sriov), 0);
+    pf = tree_dev(&t, "0001:00:00.0");
+    g_assert_cmpuint(pf->sriov_totalvfs, ==, 64);
+    g_assert_cmpuint(pf->vfs->len, ==, 2);
+    g_assert_cmpstr(vh_pci_address_format(&g_array_index(pf->vfs, VhPciAddress, 1), buf),
+                    ==, "0001:00:02.1");
+    g_assert_false(pf->is_vf);
+    g_assert_cmpint(pf->numa_node, ==, 1);
+    g_assert_true(pf->has_reset_method);
+    g_assert_cmpstrv(pf->reset_methods, ((const char *[]) { "flr", "bus", NULL }));
+
+    vf = tree_dev(&t, "0001:00:02.1");
+    g_assert_true(vf->is_vf);
+    g_assert_cmpstr(vh_pci_address_format(&vf->physfn, buf), ==, "0001:00:00.0");
+    g_assert_cmpuint(vf->sriov_totalvfs, ==, 0);
+    g_assert_cmpstr(vf->name, ==, "pci_0001_00_02_1");
+    g_assert_cmpstr(vf->devpath, ==, "devices/pci0001:00/0001:00:02.1");
+}
+
+/* Odd and missing files: the device stays listed, the field is left out. */
+static void
+test_scan_odd_files(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    const char *edits[][2] = {
+        { "bus/pci/devices/0000:01:01.0/class", "not a number\n" },
+        { "bus/pci/devices/0000:01:01.0/numa_node", "banana" },
+        { "bus/pci/devices/0000:01:01.0/iommu_group", NULL },    /* removed */
+        { "bus/pci/devices/0000:01:01.0/config", "" },
+        { "bus/pci/devices/0000:01:01.0/vendor", NULL },
+        { "bus/pci/devices/0000:00:03.0/sriov_totalvfs", "99999999999" },
+    };
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    VhNodeDevice *dev;
+    VhPciAddress addr;
+    g_autofree char *junk = NULL;
+    gsize i;
+
+    t.fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), &err);
+    g_assert_no_error(err);
+    for (i = 0; i < G_N_ELEMENTS(edits); i++) {
+        g_autofree char *path = vh_fake_sysfs_path(t.fake, edits[i][0]);
+        if (edits[i][1])
+            g_assert_true(g_file_set_contents(path, edits[i][1], -1, NULL));
+        else
+            g_assert_cmpint(g_unlink(path), ==, 0);
+    }
+    /* A stray entry that is no PCI address is passed over. */
+    junk = vh_fake_sysfs_path(t.fake, "bus/pci/devices/not-a-device");
+    g_assert_true(g_file_set_contents(junk, "", 0, NULL));
+
+    t.sysfs = vh_sysfs_new(vh_fake_sysfs_root(t.fake), &err);
+    list = vh_node_device_list_scan(t.sysfs, 0, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(list->devices->len, ==, G_N_ELEMENTS(vh_test_testbed));
+
+    g_assert_true(vh_pci_address_parse("0000:01:01.0", &addr, NULL));
+    dev = vh_node_device_list_lookup(list, &addr);
+    g_assert_nonnull(dev);
+    g_assert_cmpint(dev->klass, ==, -1);
+    g_assert_cmpint(dev->numa_node, ==, -1);
+    g_assert_false(dev->has_group);
+    g_assert_false(dev->has_header_type);
+    g_assert_cmphex(dev->vendor, ==, 0);
+    g_assert_cmpstr(dev->driver, ==, "e1000");
+
+    g_assert_true(vh_pci_address_parse("0000:00:03.0", &addr, NULL));
+    dev = vh_node_device_list_lookup(list, &addr);
+    g_assert_cmpuint(dev->sriov_totalvfs, ==, 0);
+}
+
+static void
+test_viability(void)
+{
+    VhFakePciDevice devs[G_N_ELEMENTS(vh_test_testbed)];
+    g_auto(Tree) before = { 0 };
+    g_auto(Tree) after = { 0 };
+    g_autoptr(GPtrArray) b4 = NULL;
+    g_autoptr(GPtrArray) a4 = NULL;
+    g_autoptr(GPtrArray) a3 = NULL;
+    g_autoptr(GPtrArray) a6 = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    gsize i;
+
+    tree_load(&before, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    b4 = vh_iommu_group_blockers(before.list, 4);
+    g_assert_cmpuint(b4->len, ==, 2);
+
+    /* 01:01.0 alone on vfio-pci, the edu on pci-stub: what libvirt leaves. */
+    memcpy(devs, vh_test_testbed, sizeof(devs));
+    for (i = 0; i < G_N_ELEMENTS(devs); i++) {
+        if (g_str_equal(devs[i].address, "0000:01:01.0"))
+            devs[i].driver = "vfio-pci";
+        if (g_str_equal(devs[i].address, "0000:00:03.0"))
+            devs[i].driver = "pci-stub";
+    }
+    tree_load(&after, devs, G_N_ELEMENTS(devs), 0);
+    a4 = vh_iommu_group_blockers(after.list, 4);
+    g_assert_cmpuint(a4->len, ==, 1);
+    g_assert_cmpstr(vh_pci_address_format(&((VhNodeDevice *) g_ptr_array_index(a4, 0))->addr, buf),
+                    ==, "0000:01:02.0");
+    a3 = vh_iommu_group_blockers(after.list, 3);
+    g_assert_cmpuint(a3->len, ==, 0);
+    /* The ICH9 functions are all endpoints on host drivers. */
+    a6 = vh_iommu_group_blockers(after.list, 6);
+    g_assert_cmpuint(a6->len, ==, 3);
+
+    g_assert_true(vh_iommu_group_driver_is_safe(NULL));
+    g_assert_true(vh_iommu_group_driver_is_safe("vfio-pci"));
+    g_assert_true(vh_iommu_group_driver_is_safe("mlx5_vfio_pci"));
+    g_assert_true(vh_iommu_group_driver_is_safe("pci-stub"));
+    g_assert_false(vh_iommu_group_driver_is_safe("e1000"));
+    g_assert_false(vh_iommu_group_driver_is_safe("pcieport"));
+}
+
+static void
+test_config_space(void)
+{
+    guint8 loop[256];
+    guint8 cardbus[256] = { 0 };
+    VhPcieInfo info;
+    VhPciHeaderType type;
+
+    vh_pci_config_pcie_info(vh_test_nvme_config, 256, &info);
+    g_assert_true(info.present);
+    g_assert_true(info.has_link);
+    g_assert_cmpint(info.cap.port, ==, 1);
+    g_assert_cmpuint(info.cap.speed, ==, 3);
+    g_assert_cmpuint(info.cap.width, ==, 4);
+    g_assert_cmpint(info.sta.port, ==, -1);
+    g_assert_cmpuint(info.sta.speed, ==, 2);
+    g_assert_cmpuint(info.sta.width, ==, 4);
+    g_assert_cmpstr(vh_pcie_link_speed_string(info.cap.speed), ==, "8");
+    g_assert_null(vh_pcie_link_speed_string(0));
+    g_assert_null(vh_pcie_link_speed_string(15));
+
+    vh_pci_config_pcie_info(vh_test_rciep_config, 256, &info);
+    g_assert_true(info.present);
+    g_assert_false(info.has_link);
+
+    /* Only the first 64 bytes readable (unprivileged): no capability. */
+    vh_pci_config_pcie_info(vh_test_nvme_config, 64, &info);
+    g_assert_false(info.present);
+    g_assert_cmpuint(vh_pci_config_find_capability(vh_test_nvme_config, 0x41, 0x10),
+                     ==, 0);
+
+    /* A capability list that loops ends without an answer. */
+    memcpy(loop, vh_test_nvme_config, sizeof(loop));
+    loop[0x40] = 0x05;          /* MSI, next -> 0x50 */
+    loop[0x41] = 0x50;
+    loop[0x50] = 0x01;          /* PM, next -> 0x40 */
+    loop[0x51] = 0x40;
+    g_assert_cmpuint(vh_pci_config_find_capability(loop, 256, 0x10), ==, 0);
+    g_assert_cmpuint(vh_pci_config_find_capability(loop, 256, 0x01), ==, 0x50);
+
+    /* Header types; a pointer below 0x40 ends the list. */
+    g_assert_false(vh_pci_config_header_type(cardbus, 14, &type));
+    cardbus[0x0e] = 0x82;       /* multi-function CardBus bridge */
+    g_assert_true(vh_pci_config_header_type(cardbus, 64, &type));
+    g_assert_cmpint(type, ==, VH_PCI_HEADER_CARDBUS_BRIDGE);
+    cardbus[0x0e] = 0x03;
+    type = VH_PCI_HEADER_ENDPOINT;
+    g_assert_false(vh_pci_config_header_type(cardbus, 64, &type));
+    g_assert_cmpint(type, ==, VH_PCI_HEADER_ENDPOINT);
+}
+
+/* ---- XML ------------------------------------------------------------- */
+
+static char *
+format_all(const Tree *t)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *xml = vh_node_device_list_format_xml(t->list, &err);
+    g_autofree char *root = NULL;
+    g_auto(GStrv) parts = NULL;
+
+    g_assert_no_error(err);
+    /* Golden files show the tree as if it were /sys. */
+    root = g_strdup_printf("<path>%s/", vh_fake_sysfs_root(t->fake));
+    parts = g_strsplit(xml, root, -1);
+    return g_strjoinv("<path>/sys/", parts);
+}
+
+static void
+validate_devices(const char *xml)
+{
+    xmlRelaxNGParserCtxtPtr pctxt = NULL;
+    xmlRelaxNGPtr schema = NULL;
+    xmlRelaxNGValidCtxtPtr vctxt = NULL;
+    xmlDocPtr doc;
+    xmlNodePtr node;
+    guint ndevices = 0;
+
+    if (!g_file_test(NODEDEV_RNG, G_FILE_TEST_EXISTS)) {
+        if (g_getenv("CI"))
+            g_error("%s missing: tools/install-deps --testbed installs libvirt0",
+                    NODEDEV_RNG);
+        g_test_skip("libvirt's nodedev.rng is not installed (package libvirt0)");
+        return;
+    }
+    pctxt = xmlRelaxNGNewParserCtxt(NODEDEV_RNG);
+    schema = xmlRelaxNGParse(pctxt);
+    g_assert_nonnull(schema);
+    vctxt = xmlRelaxNGNewValidCtxt(schema);
+
+    doc = xmlReadMemory(xml, (int) strlen(xml), "devices.xml", NULL, 0);
+    g_assert_nonnull(doc);
+    /* The schema describes one <device>: validate each on its own. */
+    for (node = xmlDocGetRootElement(doc)->children; node; node = node->next) {
+        xmlDocPtr one;
+
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        one = xmlNewDoc((const xmlChar *) "1.0");
+        xmlDocSetRootElement(one, xmlDocCopyNode(node, one, 1));
+        g_assert_cmpint(xmlRelaxNGValidateDoc(vctxt, one), ==, 0);
+        xmlFreeDoc(one);
+        ndevices++;
+    }
+    g_assert_cmpuint(ndevices, >, 0);
+    xmlFreeDoc(doc);
+    xmlRelaxNGFreeValidCtxt(vctxt);
+    xmlRelaxNGFree(schema);
+    xmlRelaxNGFreeParserCtxt(pctxt);
+}
+
+typedef struct {
+    const char *name;
+    const VhFakePciDevice *devs;
+    gsize ndevs;
+} GoldenCase;
+
+static void
+test_xml_golden(gconstpointer data)
+{
+    const GoldenCase *c = data;
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    g_autofree char *xml = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *expected = NULL;
+
+    tree_load(&t, c->devs, c->ndevs, VH_NODE_DEVICE_SCAN_NAMES);
+    xml = format_all(&t);
+    path = g_test_build_filename(G_TEST_DIST, "nodedevxml", c->name, NULL);
+    if (g_getenv("VIRT_HOSTDEV_REGENERATE_OUTPUT")) {
+        g_assert_true(g_file_set_contents(path, xml, -1, &err));
+        g_assert_no_error(err);
+    }
+    g_assert_true(g_file_get_contents(path, &expected, NULL, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(xml, ==, expected);
+    validate_devices(xml);
+}
+
+static void
+test_xml_single(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    g_autofree char *xml = NULL;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    xml = vh_node_device_format_xml(t.list, tree_dev(&t, "0000:00:03.0"), &err);
+    g_assert_no_error(err);
+    /* No names: empty id elements; no driver: no <driver>. */
+    g_assert_true(g_str_has_prefix(xml, "<device>\n  <name>pci_0000_00_03_0</name>\n"));
+    g_assert_nonnull(strstr(xml, "    <product id='0x11e8'/>\n"
+                                 "    <vendor id='0x1234'/>\n"
+                                 "    <iommuGroup number='3'>\n"
+                                 "      <address domain='0x0000' bus='0x00' "
+                                 "slot='0x03' function='0x0'/>\n"
+                                 "    </iommuGroup>\n"));
+    g_assert_null(strstr(xml, "<driver>"));
+    g_assert_null(strstr(xml, "<numa"));
+}
+
+/* ---- JSON ------------------------------------------------------------ */
+
+static void
+test_json_groups(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    g_autofree char *json = NULL;
+    char errbuf[256];
+    yajl_val root;
+    yajl_val g4 = NULL;
+    size_t i;
+    const char *number_path[] = { "number", NULL };
+    const char *viable_path[] = { "viable", NULL };
+    const char *members_path[] = { "members", NULL };
+    const char *blockers_path[] = { "blockers", NULL };
+    const char *addr_path[] = { "address", NULL };
+    const char *driver_path[] = { "driver", NULL };
+    yajl_val blockers;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    json = vh_iommu_groups_format_json(t.list, FALSE, 0, &err);
+    g_assert_no_error(err);
+    root = yajl_tree_parse(json, errbuf, sizeof(errbuf));
+    g_assert_nonnull(root);
+    g_assert_true(YAJL_IS_ARRAY(root));
+    g_assert_cmpuint(root->u.array.len, ==, 4);
+    for (i = 0; i < root->u.array.len; i++) {
+        yajl_val g = root->u.array.values[i];
+        if (YAJL_GET_INTEGER(yajl_tree_get(g, number_path, yajl_t_number)) == 4)
+            g4 = g;
+    }
+    g_assert_nonnull(g4);
+    g_assert_true(YAJL_IS_FALSE(yajl_tree_get(g4, viable_path, yajl_t_any)));
+    g_assert_cmpuint(YAJL_GET_ARRAY(yajl_tree_get(g4, members_path, yajl_t_array))->len,
+                     ==, 3);
+    blockers = yajl_tree_get(g4, blockers_path, yajl_t_array);
+    g_assert_cmpuint(blockers->u.array.len, ==, 2);
+    g_assert_cmpstr(YAJL_GET_STRING(yajl_tree_get(blockers->u.array.values[1],
+                                                  addr_path, yajl_t_string)),
+                    ==, "0000:01:02.0");
+    g_assert_cmpstr(YAJL_GET_STRING(yajl_tree_get(blockers->u.array.values[1],
+                                                  driver_path, yajl_t_string)),
+                    ==, "e1000");
+    yajl_tree_free(root);
+}
+
+static const GoldenCase golden_cases[] = {
+    { "testbed.xml", vh_test_testbed, G_N_ELEMENTS(vh_test_testbed) },
+    { "sriov.xml", vh_test_sriov, G_N_ELEMENTS(vh_test_sriov) },
+    { "pcie.xml", vh_test_pcie, G_N_ELEMENTS(vh_test_pcie) },
+    { "no-iommu.xml", vh_test_no_iommu, G_N_ELEMENTS(vh_test_no_iommu) },
+};
+
+int
+main(int argc, char **argv)
+{
+    gsize i;
+
+    g_test_init(&argc, &argv, NULL);
+    g_test_summary("Node devices read in one pass; libvirt XML and JSON views");
+    g_test_add_func("/node-device/scan/testbed", test_scan_testbed);
+    g_test_add_func("/node-device/scan/names", test_scan_names);
+    g_test_add_func("/node-device/scan/sriov", test_scan_sriov);
+    g_test_add_func("/node-device/scan/odd-files", test_scan_odd_files);
+    g_test_add_func("/node-device/iommu-group/viability", test_viability);
+    g_test_add_func("/node-device/config-space", test_config_space);
+    g_test_add_func("/node-device/xml/single", test_xml_single);
+    for (i = 0; i < G_N_ELEMENTS(golden_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/node-device/xml/golden/%s",
+                                                golden_cases[i].name);
+        g_test_add_data_func(path, &golden_cases[i], test_xml_golden);
+    }
+    g_test_add_func("/node-device/json/groups", test_json_groups);
+    return g_test_run();
+}
