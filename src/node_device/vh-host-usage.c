@@ -7,10 +7,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vh-error.h"
@@ -250,6 +253,85 @@ vh_host_usage_resolve(const VhSysfs *sysfs, const char *relpath,
 /* ---- Reading /proc ------------------------------------------------------ */
 
 /*
+ * All of @relpath below the root of @proc, NULL when it is absent.
+ *
+ * Not vh_sysfs_read_bytes(): that stops at the first short read, as a
+ * sysfs attribute ends there, but a seq_file (mountinfo, net/route) returns
+ * a short read at the end of every page it fills, long before its end, and
+ * a mount list cut at 4 KiB would hide mounts.  Otherwise the seam's rules:
+ * opened with openat2(RESOLVE_BENEATH) from the root, absence is an answer.
+ */
+static gboolean
+vh_host_usage_read_proc(const VhSysfs *proc, const char *relpath,
+                        GByteArray **ret_data, GError **error)
+{
+    struct open_how how = {
+        .flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    g_autofree char *path = vh_sysfs_describe(proc, relpath);
+    g_autoptr(GByteArray) data = NULL;
+    int attempts = 0;
+    int saved_errno;
+    int rootfd;
+    int fd;
+
+    rootfd = open(vh_sysfs_get_root(proc), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) {
+        saved_errno = errno;
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "cannot open the proc root %s: %s",
+                    vh_sysfs_get_root(proc), g_strerror(saved_errno));
+        return FALSE;
+    }
+    /* EAGAIN: a rename raced with the lookup; see vh_sysfs_openat(). */
+    do {
+        fd = (int) syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
+    } while (fd < 0 && errno == EAGAIN && ++attempts < 64);
+    if (fd < 0 && errno == ENOSYS)
+        fd = openat(rootfd, relpath, (int) how.flags);
+    saved_errno = errno;
+    close(rootfd);
+    if (fd < 0 && saved_errno == ENOENT) {
+        *ret_data = NULL;
+        return TRUE;
+    }
+    if (fd < 0) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "cannot open %s: %s", path, g_strerror(saved_errno));
+        return FALSE;
+    }
+
+    data = g_byte_array_new();
+    for (;;) {
+        guint8 chunk[16384];
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            saved_errno = errno;
+            close(fd);
+            if (n == 0)
+                break;
+            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                        "cannot read %s: %s", path, g_strerror(saved_errno));
+            return FALSE;
+        }
+        if (data->len + (gsize) n > VH_HOST_USAGE_PROC_MAX) {
+            close(fd);
+            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_TOO_BIG,
+                        "%s is larger than %d bytes; refusing to guess which devices the host uses from part of it",
+                        path, VH_HOST_USAGE_PROC_MAX);
+            return FALSE;
+        }
+        g_byte_array_append(data, chunk, (guint) n);
+    }
+    *ret_data = g_steal_pointer(&data);
+    return TRUE;
+}
+
+/*
  * The lines of a proc file, NULL when it is absent.  A line holding a NUL
  * byte is dropped: no proc file we read has one.
  * Free with g_ptr_array_unref().
@@ -258,32 +340,27 @@ static gboolean
 vh_host_usage_read_lines(const VhSysfs *proc, const char *relpath,
                          GPtrArray **ret_lines, GError **error)
 {
-    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(GByteArray) data = NULL;
     g_autoptr(GPtrArray) lines = NULL;
-    const char *data;
-    const char *end;
     const char *p;
-    gsize len = 0;
+    const char *end;
 
-    if (!vh_sysfs_read_bytes(proc, relpath, VH_HOST_USAGE_PROC_MAX + 1,
-                             &bytes, error))
+    if (!vh_host_usage_read_proc(proc, relpath, &data, error))
         return FALSE;
-    if (!bytes) {
+    if (!data) {
         g_debug("%s is absent; nothing of that kind", relpath);
         *ret_lines = NULL;
         return TRUE;
     }
-    data = g_bytes_get_data(bytes, &len);
-    if (len > VH_HOST_USAGE_PROC_MAX) {
-        g_autofree char *path = vh_sysfs_describe(proc, relpath);
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_TOO_BIG,
-                    "%s is larger than %d bytes; refusing to guess which devices the host uses from part of it",
-                    path, VH_HOST_USAGE_PROC_MAX);
-        return FALSE;
-    }
 
     lines = g_ptr_array_new_with_free_func(g_free);
-    for (p = data, end = data + len; len > 0 && p < end;) {
+    if (data->len == 0) {
+        *ret_lines = g_steal_pointer(&lines);
+        return TRUE;
+    }
+    p = (const char *) data->data;
+    end = p + data->len;
+    while (p < end) {
         const char *nl = memchr(p, '\n', (gsize) (end - p));
         const char *eol = nl ? nl : end;
 
@@ -375,8 +452,9 @@ vh_host_usage_format_in6(const struct in6_addr *addr)
     return g_strdup(inet_ntop(AF_INET6, addr, buf, sizeof(buf)));
 }
 
-/* /proc/net/route prints each __be32 with %08X, so the value parsed back
- * is already in network byte order whatever the host's order is. */
+/* /proc/net/route prints each __be32 with %08X, reading its bytes as a
+ * host-order integer; parsing the text back gives those bytes again, so
+ * @be_addr is in network order on hosts of either byte order. */
 static char *
 vh_host_usage_format_in4(guint32 be_addr)
 {
@@ -384,6 +462,25 @@ vh_host_usage_format_in4(guint32 be_addr)
     char buf[INET_ADDRSTRLEN];
 
     return g_strdup(inet_ntop(AF_INET, &addr, buf, sizeof(buf)));
+}
+
+typedef gboolean (*VhHostUsageLineFunc)(VhHostUsageScan *scan,
+                                        const char *line, GError **error);
+
+static gboolean
+vh_host_usage_scan_file(VhHostUsageScan *scan, const char *relpath,
+                        VhHostUsageLineFunc func, GError **error)
+{
+    g_autoptr(GPtrArray) lines = NULL;
+    guint i;
+
+    if (!vh_host_usage_read_lines(scan->proc, relpath, &lines, error))
+        return FALSE;
+    for (i = 0; lines && i < lines->len; i++) {
+        if (!func(scan, lines->pdata[i], error))
+            return FALSE;
+    }
+    return TRUE;
 }
 
 /* ---- Attributing uses --------------------------------------------------- */
@@ -486,10 +583,23 @@ vh_host_usage_add(VhHostUsageScan *scan, const char *devpath,
     g_debug("%s: %s", addrbuf, text);
 }
 
-/* Links from @devpath to the devices it is stacked on, relative to the root:
- * a dm/md device's slaves, the controllers of a native NVMe multipath disk
- * (which the kernel parents on its subsystem, not on any controller), a
- * bridge's, bond's or VLAN's lower devices. */
+/* TRUE for "nvme0", the name of an NVMe controller; "nvme0n1" is not. */
+static gboolean
+vh_host_usage_is_nvme_ctrl(const char *name)
+{
+    return g_str_has_prefix(name, "nvme") && name[4] &&
+           strspn(name + 4, "0123456789") == strlen(name + 4);
+}
+
+/*
+ * Links from @devpath to the devices it is stacked on, relative to the root:
+ * a dm/md device's slaves; a bridge's, bond's or VLAN's lower_* devices;
+ * and for a disk (or partition) behind native NVMe multipath, which the
+ * kernel parents on its subsystem, not on a controller
+ * (devices/virtual/nvme-subsystem/nvme-subsysN/nvmeXnY), the subsystem's
+ * links to its controllers.
+ * Free with g_ptr_array_unref().
+ */
 static gboolean
 vh_host_usage_lowers(const VhSysfs *sysfs, const char *devpath,
                      VhHostUsageStack stack, GPtrArray **ret_links,
@@ -499,22 +609,19 @@ vh_host_usage_lowers(const VhSysfs *sysfs, const char *devpath,
     g_autoptr(GPtrArray) links = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) names = NULL;
     g_autofree char *dir = NULL;
-    const char *prefix = NULL;
+    gboolean nvme = FALSE;
     guint i;
 
-    if (stack == VH_HOST_USAGE_STACK_BLOCK) {
-        dir = g_strdup_printf("%s/slaves", devpath);
-    } else {
+    if (stack == VH_HOST_USAGE_STACK_NET) {
         dir = g_strdup(devpath);
-        prefix = "lower_";
-    }
-    if (stack == VH_HOST_USAGE_STACK_BLOCK &&
-        g_str_has_prefix(devpath, nvme_subsys) &&
-        strchr(devpath + strlen(nvme_subsys), '/')) {
-        /* devices/virtual/nvme-subsystem/nvme-subsysN/nvmeXnY */
-        g_free(dir);
-        dir = g_strndup(devpath, (gsize) (strrchr(devpath, '/') - devpath));
-        prefix = "nvme";
+    } else if (g_str_has_prefix(devpath, nvme_subsys) &&
+               strchr(devpath + strlen(nvme_subsys), '/')) {
+        /* The subsystem, whether @devpath is its disk or a partition. */
+        const char *end = strchr(devpath + strlen(nvme_subsys), '/');
+        dir = g_strndup(devpath, (gsize) (end - devpath));
+        nvme = TRUE;
+    } else {
+        dir = g_strdup_printf("%s/slaves", devpath);
     }
 
     if (!vh_sysfs_list(sysfs, dir, &names, error))
@@ -522,11 +629,10 @@ vh_host_usage_lowers(const VhSysfs *sysfs, const char *devpath,
     for (i = 0; names && i < names->len; i++) {
         const char *name = names->pdata[i];
 
-        if (prefix && !g_str_has_prefix(name, prefix))
+        if (stack == VH_HOST_USAGE_STACK_NET &&
+            !g_str_has_prefix(name, "lower_"))
             continue;
-        /* Controllers are nvme0, nvme1...; namespaces nvme0n1 are not. */
-        if (g_str_equal(prefix ? prefix : "", "nvme") &&
-            (!name[4] || strspn(name + 4, "0123456789") != strlen(name + 4)))
+        if (nvme && !vh_host_usage_is_nvme_ctrl(name))
             continue;
         g_ptr_array_add(links, g_strdup_printf("%s/%s", dir, name));
     }
@@ -567,8 +673,8 @@ vh_host_usage_walk(VhHostUsageScan *scan, const char *devpath,
     return TRUE;
 }
 
-/* A use of the device at @devpath, attributed to every PCI device under
- * it or under what it is stacked on. */
+/* A use of the device at @devpath, attributed to the PCI device it is on
+ * and to those under every device it is stacked on, which become @via. */
 static gboolean
 vh_host_usage_add_stacked(VhHostUsageScan *scan, const char *devpath,
                           VhHostUsageStack stack, VhHostUseKind kind,
@@ -589,8 +695,7 @@ vh_host_usage_add_stacked(VhHostUsageScan *scan, const char *devpath,
         const char *carrier = carriers->pdata[i];
         const char *name = vh_host_usage_basename(carrier);
 
-        vh_host_usage_add(scan, carrier, kind, what,
-                          stack == VH_HOST_USAGE_STACK_BLOCK ? top : detail,
+        vh_host_usage_add(scan, carrier, kind, what, detail,
                           g_str_equal(name, top) ? NULL : name);
     }
     return TRUE;
@@ -722,58 +827,39 @@ vh_host_usage_scan_mount(VhHostUsageScan *scan, const char *line,
     if (!devpath)
         return TRUE;
     return vh_host_usage_add_stacked(scan, devpath, VH_HOST_USAGE_STACK_BLOCK,
-                                     VH_HOST_USE_MOUNT, mountpoint, NULL,
-                                     error);
+                                     VH_HOST_USE_MOUNT, mountpoint,
+                                     vh_host_usage_basename(devpath), error);
 }
 
+/*
+ * One /proc/swaps line: "Filename Type Size Used Priority".  Swap files are
+ * skipped: the filesystem holding them is a mount, found as such.  Swaps
+ * lists the device by the path the kernel resolved ("/dev/dm-1"), so the
+ * name is enough.
+ */
 static gboolean
-vh_host_usage_scan_mounts(VhHostUsageScan *scan, GError **error)
+vh_host_usage_scan_swap(VhHostUsageScan *scan, const char *line,
+                        GError **error)
 {
-    g_autoptr(GPtrArray) lines = NULL;
-    guint i;
+    g_auto(GStrv) f = vh_host_usage_split(line);
+    g_autofree char *path = NULL;
+    g_autofree char *devpath = NULL;
 
-    if (!vh_host_usage_read_lines(scan->proc, "self/mountinfo", &lines, error))
-        return FALSE;
-    for (i = 0; lines && i < lines->len; i++) {
-        if (!vh_host_usage_scan_mount(scan, lines->pdata[i], error))
-            return FALSE;
+    if (g_strv_length(f) < 2) {
+        if (f[0])
+            g_debug("swaps: skipping malformed line '%s'", line);
+        return TRUE;
     }
-    return TRUE;
-}
-
-/* /proc/swaps: "Filename Type Size Used Priority".  Swap files are skipped:
- * the filesystem holding them is a mount, found as such. */
-static gboolean
-vh_host_usage_scan_swaps(VhHostUsageScan *scan, GError **error)
-{
-    g_autoptr(GPtrArray) lines = NULL;
-    guint i;
-
-    if (!vh_host_usage_read_lines(scan->proc, "swaps", &lines, error))
+    if (g_str_equal(f[0], "Filename") || !g_str_equal(f[1], "partition"))
+        return TRUE;
+    path = vh_host_usage_unescape(f[0]);
+    if (!vh_host_usage_find_block(scan, 0, 0, path, &devpath, error))
         return FALSE;
-    for (i = 0; lines && i < lines->len; i++) {
-        g_auto(GStrv) f = vh_host_usage_split(lines->pdata[i]);
-        g_autofree char *path = NULL;
-        g_autofree char *devpath = NULL;
-
-        if (g_strv_length(f) < 2) {
-            if (f[0])
-                g_debug("swaps: skipping malformed line '%s'",
-                        (char *) lines->pdata[i]);
-            continue;
-        }
-        if (g_str_equal(f[0], "Filename") || !g_str_equal(f[1], "partition"))
-            continue;
-        path = vh_host_usage_unescape(f[0]);
-        if (!vh_host_usage_find_block(scan, 0, 0, path, &devpath, error))
-            return FALSE;
-        if (devpath &&
-            !vh_host_usage_add_stacked(scan, devpath,
-                                       VH_HOST_USAGE_STACK_BLOCK,
-                                       VH_HOST_USE_SWAP, path, NULL, error))
-            return FALSE;
-    }
-    return TRUE;
+    if (!devpath)
+        return TRUE;
+    return vh_host_usage_add_stacked(scan, devpath, VH_HOST_USAGE_STACK_BLOCK,
+                                     VH_HOST_USE_SWAP, path,
+                                     vh_host_usage_basename(devpath), error);
 }
 
 /* ---- Network interfaces ------------------------------------------------- */
@@ -851,7 +937,9 @@ vh_host_usage_scan_route4(VhHostUsageScan *scan, const char *line,
     if (flags & RTF_GATEWAY)
         return TRUE;
     {
-        g_autofree char *net = vh_host_usage_format_in4((guint32) (dest & mask));
+        g_autofree char *net = NULL;
+
+        net = vh_host_usage_format_in4((guint32) (dest & mask));
         detail = g_strdup_printf("connected route %s/%d", net, len);
     }
     return vh_host_usage_add_net(scan, f[0], VH_HOST_USE_ADDRESS, detail,
@@ -923,25 +1011,6 @@ vh_host_usage_scan_inet6(VhHostUsageScan *scan, const char *line,
     detail = g_strdup_printf("%s/%u", addr, (guint) plen);
     return vh_host_usage_add_net(scan, f[5], VH_HOST_USE_ADDRESS, detail,
                                  error);
-}
-
-typedef gboolean (*VhHostUsageLineFunc)(VhHostUsageScan *scan,
-                                        const char *line, GError **error);
-
-static gboolean
-vh_host_usage_scan_file(VhHostUsageScan *scan, const char *relpath,
-                        VhHostUsageLineFunc func, GError **error)
-{
-    g_autoptr(GPtrArray) lines = NULL;
-    guint i;
-
-    if (!vh_host_usage_read_lines(scan->proc, relpath, &lines, error))
-        return FALSE;
-    for (i = 0; lines && i < lines->len; i++) {
-        if (!func(scan, lines->pdata[i], error))
-            return FALSE;
-    }
-    return TRUE;
 }
 
 /* ---- Framebuffers ------------------------------------------------------- */
@@ -1032,8 +1101,10 @@ vh_host_usage_scan(const VhSysfs *sysfs, const VhSysfs *proc, GError **error)
     /* Step 1: where each PCI device sits in the device tree. */
     if (!vh_host_usage_load_devices(&scan, error) ||
         /* Step 2: block devices the host has mounted or swaps on. */
-        !vh_host_usage_scan_mounts(&scan, error) ||
-        !vh_host_usage_scan_swaps(&scan, error) ||
+        !vh_host_usage_scan_file(&scan, "self/mountinfo",
+                                 vh_host_usage_scan_mount, error) ||
+        !vh_host_usage_scan_file(&scan, "swaps",
+                                 vh_host_usage_scan_swap, error) ||
         /* Step 3: interfaces the host is reached by. */
         !vh_host_usage_scan_file(&scan, "net/route",
                                  vh_host_usage_scan_route4, error) ||

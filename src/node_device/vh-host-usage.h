@@ -12,7 +12,9 @@
  *
  * What is read, all of it read-only:
  *   proc:  self/mountinfo, swaps, net/route, net/ipv6_route, net/if_inet6
- *          (the caller's mount and network namespaces)
+ *          (the caller's mount and network namespaces), each to its end.
+ *          mountinfo rather than mounts: its device numbers find the disk
+ *          of a "/dev/root" or /dev/disk/by-uuid/... source too.
  *   sysfs: bus/pci/devices, dev/block, class/block, class/net,
  *          class/graphics and the links below them
  * A missing proc file means "none of that kind"; a malformed line is

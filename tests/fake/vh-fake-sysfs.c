@@ -300,3 +300,220 @@ vh_fake_sysfs_new(const VhFakePciDevice *devs, gsize ndevs, GError **error)
     }
     return g_steal_pointer(&fake);
 }
+
+/* ---- Class devices: block, net, graphics -------------------------------- */
+
+gboolean
+vh_fake_sysfs_add_file(VhFakeSysfs *fake, const char *relpath,
+                       const char *contents, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(relpath);
+
+    if (!g_str_equal(dir, ".") && !vh_fake_sysfs_mkdir(fake, dir, error))
+        return FALSE;
+    return vh_fake_sysfs_write(fake, relpath, contents, -1, error);
+}
+
+gboolean
+vh_fake_sysfs_add_raw_link(VhFakeSysfs *fake, const char *relpath,
+                           const char *target, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(relpath);
+    g_autofree char *path = vh_fake_sysfs_path(fake, relpath);
+
+    if (!g_str_equal(dir, ".") && !vh_fake_sysfs_mkdir(fake, dir, error))
+        return FALSE;
+    if (symlink(target, path) < 0) {
+        int saved_errno = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved_errno),
+                    "cannot link %s to %s: %s", path, target,
+                    g_strerror(saved_errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The directory of class device @name: see VhFakeBlockDevice.path. */
+static gboolean
+vh_fake_sysfs_class_dir(VhFakeSysfs *fake, const char *parent,
+                        const char *path, const char *pci_default,
+                        const char *virtual_default, const char *name,
+                        char **ret_dir, GError **error)
+{
+    const char *devdir;
+
+    if (!parent) {
+        *ret_dir = g_strdup_printf("%s/%s", path ? path : virtual_default,
+                                   name);
+        return TRUE;
+    }
+    devdir = g_hash_table_lookup(fake->devdirs, parent);
+    if (!devdir) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "fake class device %s: PCI device %s is not in the tree",
+                    name, parent);
+        return FALSE;
+    }
+    *ret_dir = g_strdup_printf("%s/%s/%s", devdir, path ? path : pci_default,
+                               name);
+    return TRUE;
+}
+
+/* Where class/@cls/@name resolves to, relative to the root. */
+static gboolean
+vh_fake_sysfs_class_target(VhFakeSysfs *fake, const char *cls,
+                           const char *name, char **ret_target,
+                           GError **error)
+{
+    g_autofree char *relpath = g_strdup_printf("class/%s/%s", cls, name);
+    g_autofree char *path = vh_fake_sysfs_path(fake, relpath);
+    g_autofree char *real = realpath(path, NULL);
+    g_autofree char *root = realpath(fake->root, NULL);
+
+    if (!real || !root || !g_str_has_prefix(real, root) ||
+        real[strlen(root)] != '/') {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "fake class device %s/%s is not in the tree; add it first",
+                    cls, name);
+        return FALSE;
+    }
+    *ret_target = g_strdup(real + strlen(root) + 1);
+    return TRUE;
+}
+
+/* A disk or partition at @dir with its dev number and class links. */
+static gboolean
+vh_fake_sysfs_block_node(VhFakeSysfs *fake, const char *dir, const char *name,
+                         guint major, guint minor, guint partition,
+                         GError **error)
+{
+    g_autofree char *holders = g_strdup_printf("%s/holders", dir);
+    g_autofree char *slaves = g_strdup_printf("%s/slaves", dir);
+    g_autofree char *devattr = g_strdup_printf("%s/dev", dir);
+    g_autofree char *devnum = g_strdup_printf("%u:%u\n", major, minor);
+    g_autofree char *classlink = g_strdup_printf("class/block/%s", name);
+    g_autofree char *devlink = g_strdup_printf("dev/block/%u:%u", major,
+                                               minor);
+
+    if (!vh_fake_sysfs_mkdir(fake, holders, error) ||
+        (!partition && !vh_fake_sysfs_mkdir(fake, slaves, error)) ||
+        !vh_fake_sysfs_write(fake, devattr, devnum, -1, error) ||
+        !vh_fake_sysfs_link(fake, classlink, dir, error) ||
+        !vh_fake_sysfs_link(fake, devlink, dir, error))
+        return FALSE;
+    if (partition) {
+        g_autofree char *attr = g_strdup_printf("%s/partition", dir);
+        g_autofree char *value = g_strdup_printf("%u\n", partition);
+        return vh_fake_sysfs_write(fake, attr, value, -1, error);
+    }
+    return TRUE;
+}
+
+/* @dir/@down/@lower -> @lower's directory and back with @up/@name. */
+static gboolean
+vh_fake_sysfs_stack(VhFakeSysfs *fake, const char *cls, const char *dir,
+                    const char *name, const char *down, const char *up,
+                    const char *lower, GError **error)
+{
+    g_autofree char *target = NULL;
+    g_autofree char *link = NULL;
+    g_autofree char *back = NULL;
+
+    if (!vh_fake_sysfs_class_target(fake, cls, lower, &target, error))
+        return FALSE;
+    link = g_strdup_printf("%s/%s%s", dir, down, lower);
+    back = g_strdup_printf("%s/%s%s", target, up, name);
+    return vh_fake_sysfs_link(fake, link, target, error) &&
+           vh_fake_sysfs_link(fake, back, dir, error);
+}
+
+gboolean
+vh_fake_sysfs_add_block(VhFakeSysfs *fake, const VhFakeBlockDevice *blk,
+                        GError **error)
+{
+    g_autofree char *dir = NULL;
+    guint i;
+
+    if (!vh_fake_sysfs_class_dir(fake, blk->parent, blk->path, "block",
+                                 "devices/virtual/block", blk->name, &dir,
+                                 error) ||
+        !vh_fake_sysfs_mkdir(fake, "class/block", error) ||
+        !vh_fake_sysfs_mkdir(fake, "dev/block", error) ||
+        !vh_fake_sysfs_block_node(fake, dir, blk->name, blk->major,
+                                  blk->minor, 0, error))
+        return FALSE;
+    if (blk->dm_name) {
+        g_autofree char *attr = g_strdup_printf("%s/dm/name", dir);
+        g_autofree char *value = g_strdup_printf("%s\n", blk->dm_name);
+        if (!vh_fake_sysfs_add_file(fake, attr, value, error))
+            return FALSE;
+    }
+    for (i = 0; i < VH_FAKE_MAX_STACK && blk->partitions[i]; i++) {
+        g_autofree char *partdir = g_strdup_printf("%s/%s", dir,
+                                                   blk->partitions[i]);
+        if (!vh_fake_sysfs_block_node(fake, partdir, blk->partitions[i],
+                                      blk->major, blk->minor + i + 1, i + 1,
+                                      error))
+            return FALSE;
+    }
+    for (i = 0; i < VH_FAKE_MAX_STACK && blk->slaves[i]; i++) {
+        if (!vh_fake_sysfs_stack(fake, "block", dir, blk->name, "slaves/",
+                                 "holders/", blk->slaves[i], error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vh_fake_sysfs_add_net(VhFakeSysfs *fake, const VhFakeNetDevice *net,
+                      GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *classlink = NULL;
+    guint i;
+
+    if (!vh_fake_sysfs_class_dir(fake, net->parent, net->path, "net",
+                                 "devices/virtual/net", net->name, &dir,
+                                 error) ||
+        !vh_fake_sysfs_mkdir(fake, "class/net", error) ||
+        !vh_fake_sysfs_mkdir(fake, dir, error))
+        return FALSE;
+    classlink = g_strdup_printf("class/net/%s", net->name);
+    if (!vh_fake_sysfs_link(fake, classlink, dir, error))
+        return FALSE;
+    if (net->parent) {
+        g_autofree char *netdir = g_path_get_dirname(dir);
+        g_autofree char *above = g_path_get_dirname(netdir);
+        g_autofree char *link = g_strdup_printf("%s/device", dir);
+        if (!vh_fake_sysfs_link(fake, link, above, error))
+            return FALSE;
+    }
+    for (i = 0; i < VH_FAKE_MAX_STACK && net->lowers[i]; i++) {
+        if (!vh_fake_sysfs_stack(fake, "net", dir, net->name, "lower_",
+                                 "upper_", net->lowers[i], error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vh_fake_sysfs_add_fb(VhFakeSysfs *fake, const char *parent, const char *name,
+                     GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *classlink = g_strdup_printf("class/graphics/%s", name);
+
+    if (!vh_fake_sysfs_class_dir(fake, parent, NULL, "graphics",
+                                 "devices/platform/efi-framebuffer.0/graphics",
+                                 name, &dir, error) ||
+        !vh_fake_sysfs_mkdir(fake, "class/graphics", error) ||
+        !vh_fake_sysfs_mkdir(fake, dir, error) ||
+        !vh_fake_sysfs_link(fake, classlink, dir, error))
+        return FALSE;
+    if (parent) {
+        const char *devdir = g_hash_table_lookup(fake->devdirs, parent);
+        g_autofree char *link = g_strdup_printf("%s/device", dir);
+        return vh_fake_sysfs_link(fake, link, devdir, error);
+    }
+    return TRUE;
+}

@@ -66,4 +66,61 @@ const char *vh_fake_sysfs_root(const VhFakeSysfs *fake);
 /* Absolute path of @relpath in the tree; free with g_free(). */
 char *vh_fake_sysfs_path(const VhFakeSysfs *fake, const char *relpath);
 
+/*
+ * Class devices on the PCI devices of a tree, for code that asks what the
+ * host has on a device.  Each helper adds what the kernel shows: the
+ * device's directory, its class/<class>/<name> link, and for block devices
+ * a "dev" attribute with dev/block/MAJ:MIN links, slaves/ and holders/.
+ * Devices named in .slaves or .lowers must have been added before.
+ */
+#define VH_FAKE_MAX_STACK 8
+
+typedef struct {
+    const char *name;           /* "sda", "nvme0n1", "dm-0", "md0" */
+    const char *parent;         /* PCI address; NULL: not on a PCI device */
+    /* The directory holding the disk: relative to the PCI device's
+     * directory with .parent ("ata1/host0/target0:0:0/0:0:0:0/block"),
+     * else to the root.  NULL: "block" below the PCI device, else
+     * "devices/virtual/block". */
+    const char *path;
+    guint major;
+    guint minor;                /* partitions get minor + 1, + 2, ... */
+    const char *partitions[VH_FAKE_MAX_STACK];  /* "sda1", "sda2" */
+    const char *slaves[VH_FAKE_MAX_STACK];      /* "sda2", "sdb" */
+    const char *dm_name;        /* dm/name: NAME in /dev/mapper/NAME */
+} VhFakeBlockDevice;
+
+gboolean vh_fake_sysfs_add_block(VhFakeSysfs *fake,
+                                 const VhFakeBlockDevice *blk,
+                                 GError **error);
+
+typedef struct {
+    const char *name;           /* "eth0", "br0", "bond0" */
+    const char *parent;         /* PCI address; NULL: not on a PCI device */
+    /* The directory holding the interface, as VhFakeBlockDevice.path
+     * ("virtio2/net"); NULL: "net" below the PCI device, else
+     * "devices/virtual/net".  With .parent, "device" links to the
+     * directory above it. */
+    const char *path;
+    const char *lowers[VH_FAKE_MAX_STACK];  /* bridge ports, bond slaves */
+} VhFakeNetDevice;
+
+gboolean vh_fake_sysfs_add_net(VhFakeSysfs *fake, const VhFakeNetDevice *net,
+                               GError **error);
+
+/* Framebuffer @name ("fb0") in class/graphics, under the PCI device
+ * @parent (a DRM driver's fbdev) or, with @parent NULL, under
+ * devices/platform/efi-framebuffer.0 as efifb puts it. */
+gboolean vh_fake_sysfs_add_fb(VhFakeSysfs *fake, const char *parent,
+                              const char *name, GError **error);
+
+/* Write @contents to @relpath, creating the directories above it. */
+gboolean vh_fake_sysfs_add_file(VhFakeSysfs *fake, const char *relpath,
+                                const char *contents, GError **error);
+
+/* A symlink at @relpath holding @target verbatim, for trees the kernel
+ * would not make (links out of the root, absolute links, loops). */
+gboolean vh_fake_sysfs_add_raw_link(VhFakeSysfs *fake, const char *relpath,
+                                    const char *target, GError **error);
+
 G_END_DECLS
