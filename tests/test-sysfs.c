@@ -5,6 +5,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -249,6 +252,83 @@ test_write(Fixture *fx, gconstpointer data)
     g_assert_false(vh_sysfs_exists(fx->sysfs, "bus/pci/devices/0000:01:01.0/new"));
 }
 
+static void
+test_resolve(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *chain = vh_fake_sysfs_path(fx->fake, "class/net/eth0");
+    g_autofree char *classdir = vh_fake_sysfs_path(fx->fake, "class/net");
+    g_autofree char *loop = vh_fake_sysfs_path(fx->fake, "class/net/loop");
+    g_autofree char *up = vh_fake_sysfs_path(fx->fake, "class/net/up");
+    g_autofree char *one = NULL;
+    g_autofree char *full = NULL;
+    g_autofree char *through = NULL;
+    g_autofree char *looped = g_strdup("untouched");
+    g_autofree char *escaped = g_strdup("untouched");
+
+    /* class/net/eth0 -> bus/pci/devices/0000:01:01.0 -> devices/... */
+    g_assert_cmpint(g_mkdir_with_parents(classdir, 0755), ==, 0);
+    g_assert_cmpint(symlink("../../bus/pci/devices/0000:01:01.0", chain), ==, 0);
+    g_assert_cmpint(symlink("loop", loop), ==, 0);
+    g_assert_cmpint(symlink("../../..", up), ==, 0);
+
+    /* One link, its target taken as text. */
+    g_assert_true(vh_sysfs_resolve_link(fx->sysfs, "class/net/eth0", &one, &err));
+    g_assert_cmpstr(one, ==, "bus/pci/devices/0000:01:01.0");
+    /* Every link on the way. */
+    g_assert_true(vh_sysfs_resolve_path(fx->sysfs, "class/net/eth0", &full, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(full, ==, "devices/pci0000:00/0000:00:04.0/0000:01:01.0");
+    g_assert_true(vh_sysfs_resolve_path(fx->sysfs, "class/net/eth0/driver",
+                                        &through, &err));
+    g_assert_cmpstr(through, ==, "bus/pci/drivers/e1000");
+
+    /* Loops and climbs out of the root are not followed. */
+    g_assert_true(vh_sysfs_resolve_path(fx->sysfs, "class/net/loop", &looped, &err));
+    g_assert_null(looped);
+    g_assert_true(vh_sysfs_resolve_path(fx->sysfs, "class/net/up/x", &escaped, &err));
+    g_assert_null(escaped);
+    g_assert_no_error(err);
+}
+
+/* A stream that returns short reads before its end (as a procfs seq_file
+ * does) is read to the end by vh_sysfs_read_file() only. */
+static void
+test_read_file_stream(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GBytes) whole = NULL;
+    g_autoptr(GBytes) big = NULL;
+    g_autofree char *fifo = vh_fake_sysfs_path(fx->fake, "stream");
+    g_autofree char *file = vh_fake_sysfs_path(fx->fake, "bigfile");
+    g_autofree char *content = g_strnfill(100, 'y');
+    GPid pid;
+    gsize len = 0;
+
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        int fd = open(fifo, O_WRONLY);
+        if (write(fd, "first part\n", 11) != 11)
+            _exit(1);
+        g_usleep(50 * 1000);        /* the reader sees a short read here */
+        if (write(fd, "second part\n", 12) != 12)
+            _exit(1);
+        _exit(0);
+    }
+    g_assert_true(vh_sysfs_read_file(fx->sysfs, "stream", 4096, &whole, &err));
+    g_assert_no_error(err);
+    g_assert_cmpmem(g_bytes_get_data(whole, &len), len,
+                    "first part\nsecond part\n", 23);
+    waitpid(pid, NULL, 0);
+
+    g_assert_true(g_file_set_contents(file, content, -1, NULL));
+    g_assert_false(vh_sysfs_read_file(fx->sysfs, "bigfile", 99, &big, &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_TOO_BIG);
+    g_assert_null(big);
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 
@@ -266,5 +346,7 @@ main(int argc, char **argv)
     ADD("/util/sysfs/links-and-lists", test_links_and_lists);
     ADD("/util/sysfs/symlink-escape", test_symlink_escape);
     ADD("/util/sysfs/write", test_write);
+    ADD("/util/sysfs/resolve", test_resolve);
+    ADD("/util/sysfs/read-file/stream", test_read_file_stream);
     return g_test_run();
 }

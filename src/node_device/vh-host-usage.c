@@ -9,11 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vh-error.h"
@@ -23,7 +21,6 @@
  * the part left out could hold the very use we look for. */
 #define VH_HOST_USAGE_PROC_MAX (64 * 1024 * 1024)
 /* Symlinks followed while resolving one path, as the kernel's MAXSYMLINKS. */
-#define VH_HOST_USAGE_MAX_LINKS 40
 /* Stacks of dm/md/bridges/bonds deeper than this are taken for a loop. */
 #define VH_HOST_USAGE_MAX_DEPTH 16
 
@@ -114,222 +111,7 @@ vh_host_usage_is_below(const char *path, const char *dir)
            (path[len] == '\0' || path[len] == '/');
 }
 
-/* @parts joined with "/".  Free with g_free(). */
-static char *
-vh_host_usage_join(GPtrArray *parts)
-{
-    GString *out = g_string_new(NULL);
-    guint i;
-
-    for (i = 0; i < parts->len; i++) {
-        if (i > 0)
-            g_string_append_c(out, '/');
-        g_string_append(out, parts->pdata[i]);
-    }
-    return g_string_free(out, FALSE);
-}
-
-/* Push the components of @path on @todo so that the first is popped first. */
-static void
-vh_host_usage_push_components(GPtrArray *todo, const char *path)
-{
-    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
-    guint i;
-
-    for (i = g_strv_length(parts); i > 0; i--)
-        g_ptr_array_add(todo, g_strdup(parts[i - 1]));
-}
-
-/*
- * readlink(2) of @done joined below the root.  *ret_target is NULL for a
- * path that is not a link; *ret_absent says the path does not exist.
- * Only the link text is read, never what it points to: the caller decides
- * where that is, and later reads go through the seam's RESOLVE_BENEATH.
- */
-static gboolean
-vh_host_usage_readlink(const VhSysfs *sysfs, GPtrArray *done,
-                       char **ret_target, gboolean *ret_absent,
-                       GError **error)
-{
-    g_autofree char *relpath = vh_host_usage_join(done);
-    g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
-    char target[PATH_MAX];
-    ssize_t n;
-    int saved_errno;
-
-    n = readlink(path, target, sizeof(target) - 1);
-    saved_errno = errno;
-    if (n >= 0) {
-        target[n] = '\0';
-        *ret_target = g_strdup(target);
-        *ret_absent = FALSE;
-        return TRUE;
-    }
-    if (saved_errno == EINVAL) {
-        *ret_target = NULL;
-        *ret_absent = FALSE;
-        return TRUE;
-    }
-    if (saved_errno == ENOENT || saved_errno == ENOTDIR) {
-        *ret_target = NULL;
-        *ret_absent = TRUE;
-        return TRUE;
-    }
-    g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
-                "cannot read the link %s: %s", path, g_strerror(saved_errno));
-    return FALSE;
-}
-
-static gboolean
-vh_host_usage_unresolved(const VhSysfs *sysfs, const char *relpath,
-                         const char *why, char **ret_path)
-{
-    g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
-
-    g_debug("%s %s; not followed", path, why);
-    *ret_path = NULL;
-    return TRUE;
-}
-
-/*
- * Resolve @relpath as the kernel would, following every symlink on the way,
- * to a normalized path relative to the root of @sysfs
- * ("class/block/sda" -> "devices/pci0000:00/0000:00:1f.2/.../block/sda").
- * *ret_path is NULL when the path does not exist or leads out of the root:
- * an absolute link, ".." above the root, or a loop.  Such a path is not
- * followed, so nothing behind it counts as a use.  Free with g_free().
- */
-static gboolean
-vh_host_usage_resolve(const VhSysfs *sysfs, const char *relpath,
-                      char **ret_path, GError **error)
-{
-    g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(g_free);
-    guint links = 0;
-
-    vh_host_usage_push_components(todo, relpath);
-    while (todo->len > 0) {
-        g_autofree char *part = g_ptr_array_steal_index(todo, todo->len - 1);
-        g_autofree char *target = NULL;
-        gboolean absent = FALSE;
-
-        if (!*part || g_str_equal(part, "."))
-            continue;
-        if (g_str_equal(part, "..")) {
-            if (done->len == 0)
-                return vh_host_usage_unresolved(sysfs, relpath,
-                                                "leads above the root",
-                                                ret_path);
-            g_ptr_array_set_size(done, done->len - 1);
-            continue;
-        }
-        g_ptr_array_add(done, g_steal_pointer(&part));
-        if (!vh_host_usage_readlink(sysfs, done, &target, &absent, error))
-            return FALSE;
-        if (absent) {
-            *ret_path = NULL;
-            return TRUE;
-        }
-        if (!target)
-            continue;
-        if (++links > VH_HOST_USAGE_MAX_LINKS)
-            return vh_host_usage_unresolved(sysfs, relpath,
-                                            "has too many levels of links",
-                                            ret_path);
-        if (target[0] == '/')
-            return vh_host_usage_unresolved(sysfs, relpath,
-                                            "goes through an absolute link",
-                                            ret_path);
-        g_ptr_array_set_size(done, done->len - 1);
-        vh_host_usage_push_components(todo, target);
-    }
-    if (done->len == 0)
-        return vh_host_usage_unresolved(sysfs, relpath, "is the root itself",
-                                        ret_path);
-    *ret_path = vh_host_usage_join(done);
-    return TRUE;
-}
-
 /* ---- Reading /proc ------------------------------------------------------ */
-
-/*
- * All of @relpath below the root of @proc, NULL when it is absent.
- *
- * Not vh_sysfs_read_bytes(): that stops at the first short read, as a
- * sysfs attribute ends there, but a seq_file (mountinfo, net/route) returns
- * a short read at the end of every page it fills, long before its end, and
- * a mount list cut at 4 KiB would hide mounts.  Otherwise the seam's rules:
- * opened with openat2(RESOLVE_BENEATH) from the root, absence is an answer.
- */
-static gboolean
-vh_host_usage_read_proc(const VhSysfs *proc, const char *relpath,
-                        GByteArray **ret_data, GError **error)
-{
-    struct open_how how = {
-        .flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-    };
-    g_autofree char *path = vh_sysfs_describe(proc, relpath);
-    g_autoptr(GByteArray) data = NULL;
-    int attempts = 0;
-    int saved_errno;
-    int rootfd;
-    int fd;
-
-    rootfd = open(vh_sysfs_get_root(proc), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) {
-        saved_errno = errno;
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
-                    "cannot open the proc root %s: %s",
-                    vh_sysfs_get_root(proc), g_strerror(saved_errno));
-        return FALSE;
-    }
-    /* EAGAIN: a rename raced with the lookup; see vh_sysfs_openat(). */
-    do {
-        fd = (int) syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
-    } while (fd < 0 && errno == EAGAIN && ++attempts < 64);
-    if (fd < 0 && errno == ENOSYS)
-        fd = openat(rootfd, relpath, (int) how.flags);
-    saved_errno = errno;
-    close(rootfd);
-    if (fd < 0 && saved_errno == ENOENT) {
-        *ret_data = NULL;
-        return TRUE;
-    }
-    if (fd < 0) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
-                    "cannot open %s: %s", path, g_strerror(saved_errno));
-        return FALSE;
-    }
-
-    data = g_byte_array_new();
-    for (;;) {
-        guint8 chunk[16384];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            saved_errno = errno;
-            close(fd);
-            if (n == 0)
-                break;
-            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
-                        "cannot read %s: %s", path, g_strerror(saved_errno));
-            return FALSE;
-        }
-        if (data->len + (gsize) n > VH_HOST_USAGE_PROC_MAX) {
-            close(fd);
-            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_TOO_BIG,
-                        "%s is larger than %d bytes; refusing to guess which devices the host uses from part of it",
-                        path, VH_HOST_USAGE_PROC_MAX);
-            return FALSE;
-        }
-        g_byte_array_append(data, chunk, (guint) n);
-    }
-    *ret_data = g_steal_pointer(&data);
-    return TRUE;
-}
 
 /*
  * The lines of a proc file, NULL when it is absent.  A line holding a NUL
@@ -340,12 +122,14 @@ static gboolean
 vh_host_usage_read_lines(const VhSysfs *proc, const char *relpath,
                          GPtrArray **ret_lines, GError **error)
 {
-    g_autoptr(GByteArray) data = NULL;
+    g_autoptr(GBytes) data = NULL;
     g_autoptr(GPtrArray) lines = NULL;
     const char *p;
     const char *end;
+    gsize len = 0;
 
-    if (!vh_host_usage_read_proc(proc, relpath, &data, error))
+    /* Read to the end: a seq_file returns a page per read. */
+    if (!vh_sysfs_read_file(proc, relpath, VH_HOST_USAGE_PROC_MAX, &data, error))
         return FALSE;
     if (!data) {
         g_debug("%s is absent; nothing of that kind", relpath);
@@ -354,12 +138,12 @@ vh_host_usage_read_lines(const VhSysfs *proc, const char *relpath,
     }
 
     lines = g_ptr_array_new_with_free_func(g_free);
-    if (data->len == 0) {
+    p = g_bytes_get_data(data, &len);
+    if (len == 0) {
         *ret_lines = g_steal_pointer(&lines);
         return TRUE;
     }
-    p = (const char *) data->data;
-    end = p + data->len;
+    end = p + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (gsize) (end - p));
         const char *eol = nl ? nl : end;
@@ -505,7 +289,7 @@ vh_host_usage_load_devices(VhHostUsageScan *scan, GError **error)
             continue;
         }
         relpath = vh_sysfs_pci_device_relpath(&addr, NULL);
-        if (!vh_host_usage_resolve(scan->sysfs, relpath, &devdir, error))
+        if (!vh_sysfs_resolve_path(scan->sysfs, relpath, &devdir, error))
             return FALSE;
         if (!devdir)
             continue;
@@ -663,7 +447,7 @@ vh_host_usage_walk(VhHostUsageScan *scan, const char *devpath,
     for (i = 0; i < links->len; i++) {
         g_autofree char *lower = NULL;
 
-        if (!vh_host_usage_resolve(scan->sysfs, links->pdata[i], &lower,
+        if (!vh_sysfs_resolve_path(scan->sysfs, links->pdata[i], &lower,
                                    error))
             return FALSE;
         if (lower && !vh_host_usage_walk(scan, lower, stack, depth + 1,
@@ -725,7 +509,7 @@ vh_host_usage_find_dm(VhHostUsageScan *scan, const char *name,
             return FALSE;
         if (dmname && g_str_equal(dmname, name)) {
             g_autofree char *link = g_strdup_printf("class/block/%s", block);
-            return vh_host_usage_resolve(scan->sysfs, link, ret_devpath,
+            return vh_sysfs_resolve_path(scan->sysfs, link, ret_devpath,
                                          error);
         }
     }
@@ -751,7 +535,7 @@ vh_host_usage_find_block(VhHostUsageScan *scan, guint major, guint minor,
         g_autofree char *devpath = NULL;
 
         relpath = g_strdup_printf("dev/block/%u:%u", major, minor);
-        if (!vh_host_usage_resolve(scan->sysfs, relpath, &devpath, error))
+        if (!vh_sysfs_resolve_path(scan->sysfs, relpath, &devpath, error))
             return FALSE;
         if (devpath) {
             *ret_devpath = g_steal_pointer(&devpath);
@@ -772,7 +556,7 @@ vh_host_usage_find_block(VhHostUsageScan *scan, guint major, guint minor,
         return TRUE;
     }
     relpath = g_strdup_printf("class/block/%s", name);
-    return vh_host_usage_resolve(scan->sysfs, relpath, ret_devpath, error);
+    return vh_sysfs_resolve_path(scan->sysfs, relpath, ret_devpath, error);
 }
 
 static gboolean
@@ -876,7 +660,7 @@ vh_host_usage_add_net(VhHostUsageScan *scan, const char *ifname,
         return TRUE;
     }
     relpath = g_strdup_printf("class/net/%s", ifname);
-    if (!vh_host_usage_resolve(scan->sysfs, relpath, &devpath, error))
+    if (!vh_sysfs_resolve_path(scan->sysfs, relpath, &devpath, error))
         return FALSE;
     if (!devpath)
         return TRUE;
@@ -1058,7 +842,7 @@ vh_host_usage_scan_consoles(VhHostUsageScan *scan, GError **error)
             strspn(name + 2, "0123456789") != strlen(name + 2))
             continue;
         relpath = g_strdup_printf("class/graphics/%s", name);
-        if (!vh_host_usage_resolve(scan->sysfs, relpath, &devpath, error))
+        if (!vh_sysfs_resolve_path(scan->sysfs, relpath, &devpath, error))
             return FALSE;
         if (!devpath)
             continue;

@@ -210,8 +210,8 @@ vh_sysfs_exists(const VhSysfs *sysfs, const char *relpath)
  */
 static gboolean
 vh_sysfs_read_limited(const VhSysfs *sysfs, const char *relpath, gsize max,
-                      GByteArray **ret_bytes, gboolean *ret_truncated,
-                      GError **error)
+                      gboolean short_read_ends, GByteArray **ret_bytes,
+                      gboolean *ret_truncated, GError **error)
 {
     g_autoptr(GByteArray) buf = NULL;
     gsize want = max + 1;
@@ -247,7 +247,8 @@ vh_sysfs_read_limited(const VhSysfs *sysfs, const char *relpath, gsize max,
         g_byte_array_append(buf, chunk, (guint) n);
         /* A short read of a regular or sysfs file is its end: save the
          * read that would return 0 (one syscall per attribute counts). */
-        if ((gsize) n < MIN(sizeof(chunk), want - (buf->len - (gsize) n)))
+        if (short_read_ends &&
+            (gsize) n < MIN(sizeof(chunk), want - (buf->len - (gsize) n)))
             break;
     }
     close(fd);
@@ -268,7 +269,7 @@ vh_sysfs_read(const VhSysfs *sysfs, const char *relpath, char **ret_value,
     char *text;
     gsize len;
 
-    if (!vh_sysfs_read_limited(sysfs, relpath, VH_SYSFS_ATTR_MAX, &buf,
+    if (!vh_sysfs_read_limited(sysfs, relpath, VH_SYSFS_ATTR_MAX, TRUE, &buf,
                                &truncated, error))
         return FALSE;
     if (!buf) {
@@ -306,8 +307,30 @@ vh_sysfs_read_bytes(const VhSysfs *sysfs, const char *relpath, gsize max,
     g_autoptr(GByteArray) buf = NULL;
     gboolean truncated = FALSE;
 
-    if (!vh_sysfs_read_limited(sysfs, relpath, max, &buf, &truncated, error))
+    if (!vh_sysfs_read_limited(sysfs, relpath, max, TRUE, &buf, &truncated,
+                               error))
         return FALSE;
+    *ret_bytes = buf ? g_byte_array_free_to_bytes(g_steal_pointer(&buf)) : NULL;
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_read_file(const VhSysfs *sysfs, const char *relpath, gsize max,
+                   GBytes **ret_bytes, GError **error)
+{
+    g_autoptr(GByteArray) buf = NULL;
+    gboolean truncated = FALSE;
+
+    if (!vh_sysfs_read_limited(sysfs, relpath, max, FALSE, &buf, &truncated,
+                               error))
+        return FALSE;
+    if (truncated) {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_TOO_BIG,
+                    "%s is larger than %" G_GSIZE_FORMAT " bytes; refusing to "
+                    "work from part of it", path, max);
+        return FALSE;
+    }
     *ret_bytes = buf ? g_byte_array_free_to_bytes(g_steal_pointer(&buf)) : NULL;
     return TRUE;
 }
@@ -471,6 +494,97 @@ vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
     }
     g_ptr_array_add(parts, NULL);
     *ret_relpath = g_strjoinv("/", (char **) parts->pdata);
+    return TRUE;
+}
+
+/* As many links as Linux follows for one lookup (MAXSYMLINKS). */
+#define VH_SYSFS_MAX_LINKS 40
+
+/* Push the components of @path on @todo so that the first is popped first. */
+static void
+vh_sysfs_push_components(GPtrArray *todo, const char *path)
+{
+    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    guint i;
+
+    for (i = g_strv_length(parts); i > 0; i--)
+        g_ptr_array_add(todo, g_strdup(parts[i - 1]));
+}
+
+static char *
+vh_sysfs_join(GPtrArray *parts)
+{
+    g_ptr_array_add(parts, NULL);
+    g_autofree char *joined = g_strjoinv("/", (char **) parts->pdata);
+    g_ptr_array_set_size(parts, parts->len - 1);
+    return g_steal_pointer(&joined);
+}
+
+static gboolean
+vh_sysfs_unresolved(const VhSysfs *sysfs, const char *relpath,
+                    const char *why, char **ret_relpath)
+{
+    g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+
+    g_debug("%s %s; not followed", path, why);
+    *ret_relpath = NULL;
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_resolve_path(const VhSysfs *sysfs, const char *relpath,
+                      char **ret_relpath, GError **error)
+{
+    g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(g_free);
+    guint links = 0;
+
+    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+        return FALSE;
+    vh_sysfs_push_components(todo, relpath);
+    while (todo->len > 0) {
+        g_autofree char *part = g_ptr_array_steal_index(todo, todo->len - 1);
+        g_autofree char *sofar = NULL;
+        char target[PATH_MAX];
+        int rc;
+
+        if (!*part || g_str_equal(part, "."))
+            continue;
+        if (g_str_equal(part, "..")) {
+            if (done->len == 0)
+                return vh_sysfs_unresolved(sysfs, relpath,
+                                           "leads above the root", ret_relpath);
+            g_ptr_array_set_size(done, done->len - 1);
+            continue;
+        }
+        g_ptr_array_add(done, g_steal_pointer(&part));
+        sofar = vh_sysfs_join(done);
+        rc = vh_sysfs_readlink(sysfs, sofar, target);
+        if (rc == -EINVAL)
+            continue;               /* a directory or file, not a link */
+        if (rc == -ENOENT) {
+            *ret_relpath = NULL;
+            return TRUE;
+        }
+        if (rc < 0) {
+            vh_sysfs_set_errno_error(sysfs, sofar, "read the link", -rc, error);
+            return FALSE;
+        }
+        if (++links > VH_SYSFS_MAX_LINKS)
+            return vh_sysfs_unresolved(sysfs, relpath,
+                                       "has too many levels of links",
+                                       ret_relpath);
+        if (target[0] == '/')
+            return vh_sysfs_unresolved(sysfs, relpath,
+                                       "goes through an absolute link",
+                                       ret_relpath);
+        g_ptr_array_set_size(done, done->len - 1);
+        vh_sysfs_push_components(todo, target);
+    }
+    if (done->len == 0)
+        return vh_sysfs_unresolved(sysfs, relpath, "is the root itself",
+                                   ret_relpath);
+    *ret_relpath = vh_sysfs_join(done);
     return TRUE;
 }
 

@@ -52,6 +52,13 @@ char *vh_sysfs_describe(const VhSysfs *sysfs, const char *relpath);
 
 gboolean vh_sysfs_exists(const VhSysfs *sysfs, const char *relpath);
 
+/*
+ * Attribute readers (vh_sysfs_read, _read_bytes, _read_int) take a short
+ * read as the end of the file: a sysfs attribute comes from one show() and
+ * a regular file ends where read(2) returns less.  Stream files (procfs
+ * seq_files return a page per read) need vh_sysfs_read_file().
+ */
+
 /* Text of an attribute without its trailing newline; NULL if absent.
  * Free with g_free(). */
 gboolean vh_sysfs_read(const VhSysfs *sysfs, const char *relpath,
@@ -63,6 +70,12 @@ gboolean vh_sysfs_read(const VhSysfs *sysfs, const char *relpath,
  * g_bytes_unref(). */
 gboolean vh_sysfs_read_bytes(const VhSysfs *sysfs, const char *relpath,
                              gsize max, GBytes **ret_bytes, GError **error);
+
+/* All of a file, read until read(2) returns 0, whatever its kind (procfs
+ * seq_files too); VH_SYSFS_ERROR_TOO_BIG past @max bytes.  NULL if absent.
+ * Free with g_bytes_unref(). */
+gboolean vh_sysfs_read_file(const VhSysfs *sysfs, const char *relpath,
+                            gsize max, GBytes **ret_bytes, GError **error);
 
 /* A numeric attribute ("0x8086", "-1", "4"): base 0 as strtoll does.
  * *ret_present tells whether the file exists; *ret_value is set only then. */
@@ -83,6 +96,19 @@ gboolean vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
  * Free with g_free().
  */
 gboolean vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
+                               char **ret_relpath, GError **error);
+
+/*
+ * @relpath resolved as the kernel would, following every link on the way
+ * (also links in the middle, as "class/block/dm-0/slaves/sda2"), to a
+ * normalized path relative to the root.  NULL when the path does not
+ * exist or leaves the root (an absolute link, ".." above the root, a loop
+ * or more than 40 links): such a path is not followed, with a debug
+ * message.  Costs a readlink per component; vh_sysfs_resolve_link() is the
+ * cheap form for a link whose target holds no further links.
+ * Free with g_free().
+ */
+gboolean vh_sysfs_resolve_path(const VhSysfs *sysfs, const char *relpath,
                                char **ret_relpath, GError **error);
 
 /* Sorted names in a directory; NULL if absent.
