@@ -180,12 +180,14 @@ test_iommu_groups(void)
     g_assert_nonnull(strstr(all.out,
                             "group 4: not viable, blocked by 0000:01:01.0 "
                             "(e1000), 0000:01:02.0 (e1000)\n"
-                            "  0000:00:04.0  bridge    1b36:000e  (no driver) "));
+                            "  0000:00:04.0  bridge         bridge    1b36:000e  "
+                            "(no driver) "));
     g_assert_nonnull(strstr(all.out,
-                            "\n  0000:01:02.0  endpoint  8086:100e  e1000 "));
+                            "\n  0000:01:02.0  needs-group    endpoint  8086:100e  "
+                            "e1000 "));
     g_assert_nonnull(strstr(all.out, "  <- blocks\n"));
-    g_assert_nonnull(strstr(all.out, "group 3: viable\n  0000:00:03.0  endpoint  "
-                                     "1234:11e8  (no driver) "));
+    g_assert_nonnull(strstr(all.out, "group 3: viable\n  0000:00:03.0  no-reset       "
+                                     "endpoint  1234:11e8  (no driver) "));
 
     /* One device: only its group; global option after the verb. */
     run_cli(&one, NULL, "iommu-groups", "01:02.0", "--sysfs-root",
@@ -311,6 +313,57 @@ test_nodedev_verbs(void)
                                        "\"driver\":\"e1000\"},"));
 }
 
+static void
+test_nodedev_info(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhFakeSysfs) fake = vh_fake_sysfs_new(vh_test_testbed,
+                                                    G_N_ELEMENTS(vh_test_testbed),
+                                                    &err);
+    g_autoptr(VhFakeSysfs) proc = vh_fake_sysfs_new(NULL, 0, &err);
+    const char *env[] = { "VIRT_HOSTDEV_PROC_ROOT", NULL, NULL };
+    g_auto(RunResult) text = { 0 };
+    g_auto(RunResult) json = { 0 };
+    g_auto(RunResult) bad = { 0 };
+    g_auto(RunResult) badproc = { 0 };
+    g_auto(RunResult) groups = { 0 };
+
+    g_assert_no_error(err);
+    env[1] = vh_fake_sysfs_root(proc);
+    run_cli(&text, env, "--sysfs-root", vh_fake_sysfs_root(fake),
+            "nodedev-info", "01:01.0", NULL);
+    g_assert_cmpint(text.status, ==, 0);
+    g_assert_nonnull(strstr(text.out, "Name:         pci_0000_01_01_0\n"));
+    g_assert_nonnull(strstr(text.out, "IOMMU group:  4 (0000:00:04.0 0000:01:01.0 "
+                                      "0000:01:02.0): not viable"));
+    g_assert_nonnull(strstr(text.out, "Verdict:      needs-group (assignable)\n"
+                                      "  needs-group: 0000:01:01.0 shares IOMMU "
+                                      "group 4 with 0000:01:02.0 (e1000)"));
+
+    run_cli(&json, NULL, "--sysfs-root", vh_fake_sysfs_root(fake), "--proc-root",
+            vh_fake_sysfs_root(proc), "nodedev-info", "--json", "pci_0000_00_04_0",
+            NULL);
+    g_assert_cmpint(json.status, ==, 0);
+    g_assert_nonnull(strstr(json.out, "\"verdict\":\"bridge\",\"assignable\":false,"));
+
+    run_cli(&bad, env, "--sysfs-root", vh_fake_sysfs_root(fake), "nodedev-info",
+            "0000:01:02.8", NULL);
+    g_assert_cmpint(bad.status, ==, 2);
+    g_assert_cmpuint(count_lines(bad.err), ==, 1);
+
+    run_cli(&badproc, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
+            "--proc-root", "/nonexistent/proc", "nodedev-info", "01:01.0", NULL);
+    g_assert_cmpint(badproc.status, ==, 2);
+    g_assert_nonnull(strstr(badproc.err, "--proc-root: "));
+
+    /* iommu-groups shows each member's verdict. */
+    run_cli(&groups, env, "--sysfs-root", vh_fake_sysfs_root(fake),
+            "iommu-groups", "01:01.0", NULL);
+    g_assert_cmpint(groups.status, ==, 0);
+    g_assert_nonnull(strstr(groups.out, "  0000:00:04.0  bridge         bridge    "));
+    g_assert_nonnull(strstr(groups.out, "  0000:01:01.0  needs-group    endpoint  "));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -323,5 +376,6 @@ main(int argc, char **argv)
     g_test_add_func("/cli/iommu-groups", test_iommu_groups);
     g_test_add_func("/cli/operation-failures", test_operation_failures);
     g_test_add_func("/cli/nodedev-verbs", test_nodedev_verbs);
+    g_test_add_func("/cli/nodedev-info", test_nodedev_info);
     return g_test_run();
 }

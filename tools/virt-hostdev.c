@@ -14,7 +14,9 @@
 #include <stdlib.h>
 
 #include "vh-config.h"
+#include "vh-assign.h"
 #include "vh-error.h"
+#include "vh-host-usage.h"
 #include "vh-iommu-group.h"
 #include "vh-node-device-json.h"
 #include "vh-node-device-xml.h"
@@ -31,12 +33,14 @@ enum {
 /* Options every verb accepts, before or after the verb name. */
 typedef struct {
     char *sysfs_root;
+    char *proc_root;
     char *state_dir;
 } VhCliGlobals;
 
 typedef struct {
     VhCliGlobals opts;          /* resolved: command line > env > default */
     VhSysfs *sysfs;             /* opened on first use */
+    VhSysfs *proc;
 } VhCli;
 
 typedef struct _VhCliVerb VhCliVerb;
@@ -52,6 +56,7 @@ static void
 vh_cli_globals_clear(VhCliGlobals *g)
 {
     g_clear_pointer(&g->sysfs_root, g_free);
+    g_clear_pointer(&g->proc_root, g_free);
     g_clear_pointer(&g->state_dir, g_free);
 }
 
@@ -62,6 +67,9 @@ vh_cli_globals_group(VhCliGlobals *g)
         { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &g->sysfs_root,
           "Read and write sysfs below DIR (default /sys, or "
           "$VIRT_HOSTDEV_SYSFS_ROOT)", "DIR" },
+        { "proc-root", 0, 0, G_OPTION_ARG_FILENAME, &g->proc_root,
+          "Read what the host uses (mounts, routes) below DIR (default "
+          "/proc, or $VIRT_HOSTDEV_PROC_ROOT)", "DIR" },
         { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &g->state_dir,
           "Keep the ownership registry and journal in DIR (default "
           VH_DEFAULT_STATE_DIR ")", "DIR" },
@@ -82,6 +90,10 @@ vh_cli_globals_merge(VhCliGlobals *into, VhCliGlobals *over)
         g_free(into->sysfs_root);
         into->sysfs_root = g_steal_pointer(&over->sysfs_root);
     }
+    if (over->proc_root) {
+        g_free(into->proc_root);
+        into->proc_root = g_steal_pointer(&over->proc_root);
+    }
     if (over->state_dir) {
         g_free(into->state_dir);
         into->state_dir = g_steal_pointer(&over->state_dir);
@@ -93,6 +105,7 @@ vh_cli_clear(VhCli *cli)
 {
     vh_cli_globals_clear(&cli->opts);
     g_clear_pointer(&cli->sysfs, vh_sysfs_free);
+    g_clear_pointer(&cli->proc, vh_sysfs_free);
 }
 
 static const VhSysfs *
@@ -101,6 +114,21 @@ vh_cli_sysfs(VhCli *cli, GError **error)
     if (!cli->sysfs)
         cli->sysfs = vh_sysfs_new(cli->opts.sysfs_root, error);
     return cli->sysfs;
+}
+
+/* What the host lives on, read from the proc root (and sysfs). */
+static VhHostUsage *
+vh_cli_host_usage(VhCli *cli, GError **error)
+{
+    const VhSysfs *sysfs = vh_cli_sysfs(cli, error);
+
+    if (!sysfs)
+        return NULL;
+    if (!cli->proc && !(cli->proc = vh_sysfs_new(cli->opts.proc_root, error))) {
+        g_prefix_error(error, "--proc-root: ");
+        return NULL;
+    }
+    return vh_host_usage_scan(sysfs, cli->proc, error);
 }
 
 /*
@@ -176,7 +204,8 @@ vh_cli_group_status(const VhNodeDeviceList *list, guint number)
 }
 
 static void
-vh_cli_print_group(const VhNodeDeviceList *list, guint number)
+vh_cli_print_group(const VhNodeDeviceList *list, guint number,
+                   const VhHostUsage *usage, const VhSysfs *sysfs)
 {
     GPtrArray *members = vh_iommu_group_members(list, number);
     g_autofree char *status = vh_cli_group_status(list, number);
@@ -185,10 +214,13 @@ vh_cli_print_group(const VhNodeDeviceList *list, guint number)
     g_print("group %u: %s\n", number, status);
     for (i = 0; i < members->len; i++) {
         const VhNodeDevice *dev = g_ptr_array_index(members, i);
+        g_autoptr(VhAssignVerdict) verdict = vh_assign_check(list, dev, usage,
+                                                             sysfs);
         char buf[VH_PCI_ADDRESS_BUFLEN];
 
-        g_print("  %s  %-8s  %04x:%04x  %-12s  %s%s%s%s\n",
+        g_print("  %s  %-13s  %-8s  %04x:%04x  %-12s  %s%s%s%s\n",
                 vh_pci_address_format(&dev->addr, buf),
+                vh_assign_verdict_code(verdict),
                 vh_node_device_is_bridge(dev) ? "bridge" : "endpoint",
                 dev->vendor, dev->device,
                 vh_cli_or(dev->driver, "(no driver)"),
@@ -228,6 +260,7 @@ vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
                     GError **error)
 {
     g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autoptr(VhHostUsage) usage = NULL;
     g_autoptr(GArray) numbers = NULL;
     gboolean json = FALSE;
     const GOptionEntry entries[] = {
@@ -261,11 +294,13 @@ vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         g_print("%s", out);
         return TRUE;
     }
+    if (!(usage = vh_cli_host_usage(cli, error)))
+        return FALSE;
     numbers = vh_node_device_list_group_numbers(list);
     for (i = 0; i < numbers->len; i++) {
         guint number = g_array_index(numbers, guint, i);
         if (!dev || number == dev->group)
-            vh_cli_print_group(list, number);
+            vh_cli_print_group(list, number, usage, cli->sysfs);
     }
     return TRUE;
 }
@@ -393,6 +428,91 @@ vh_cli_nodedev_dumpxml(VhCli *cli, const VhCliVerb *verb, int argc,
     return TRUE;
 }
 
+static void
+vh_cli_print_info(const VhNodeDeviceList *list, const VhNodeDevice *dev,
+                  const VhAssignVerdict *verdict)
+{
+    GPtrArray *members = vh_node_device_list_group(list, dev);
+    g_autofree char *group = NULL;
+    g_autofree char *reset = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    if (members) {
+        g_autofree char *status = vh_cli_group_status(list, dev->group);
+        GString *s = g_string_new(NULL);
+
+        for (i = 0; i < members->len; i++) {
+            const VhNodeDevice *m = g_ptr_array_index(members, i);
+            g_string_append_printf(s, "%s%s", i ? " " : "",
+                                   vh_pci_address_format(&m->addr, buf));
+        }
+        group = g_strdup_printf("%u (%s): %s", dev->group, s->str, status);
+        g_string_free(s, TRUE);
+    }
+    if (verdict->reset_methods)
+        reset = *verdict->reset_methods ? g_strjoinv(" ", verdict->reset_methods)
+                                        : g_strdup("none");
+    g_print("Name:         %s\n", dev->name);
+    g_print("Address:      %s\n", vh_pci_address_format(&dev->addr, buf));
+    g_print("Vendor:       0x%04x %s\n", dev->vendor, vh_cli_or(dev->vendor_name, ""));
+    g_print("Product:      0x%04x %s\n", dev->device, vh_cli_or(dev->product_name, ""));
+    if (dev->klass >= 0)
+        g_print("Class:        0x%06x\n", (guint) dev->klass);
+    g_print("Type:         %s\n", vh_node_device_is_bridge(dev) ? "bridge" : "endpoint");
+    g_print("Driver:       %s\n", vh_cli_or(dev->driver, "(none)"));
+    g_print("Parent:       %s\n", dev->parent);
+    g_print("IOMMU group:  %s\n", vh_cli_or(group, "(none)"));
+    if (dev->numa_node >= 0)
+        g_print("NUMA node:    %d\n", dev->numa_node);
+    g_print("Reset:        %s\n", vh_cli_or(reset, "(kernel does not name methods)"));
+    g_print("Verdict:      %s (%s)\n", vh_assign_verdict_code(verdict),
+            verdict->assignable ? "assignable" : "not assignable");
+    for (i = 0; i < verdict->reasons->len; i++) {
+        const VhAssignReason *r = g_ptr_array_index(verdict->reasons, i);
+        g_print("  %s: %s\n", vh_assign_code_string(r->code), r->message);
+    }
+}
+
+static gboolean
+vh_cli_nodedev_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                    GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autoptr(VhHostUsage) usage = NULL;
+    g_autoptr(VhAssignVerdict) verdict = NULL;
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print a JSON object with the device, its group and the verdict",
+          NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    const VhNodeDevice *dev;
+    VhPciAddress addr;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!(list = vh_cli_scan(cli, TRUE, error)))
+        return FALSE;
+    if (!(dev = vh_node_device_list_find(list, &addr, error)))
+        return FALSE;
+    if (!(usage = vh_cli_host_usage(cli, error)))
+        return FALSE;
+    verdict = vh_assign_check(list, dev, usage, cli->sysfs);
+    if (json) {
+        g_autofree char *out = vh_node_device_info_format_json(dev, verdict, error);
+        if (!out)
+            return FALSE;
+        g_print("%s", out);
+        return TRUE;
+    }
+    vh_cli_print_info(list, dev, verdict);
+    return TRUE;
+}
+
 static gboolean vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc,
                             char **argv, GError **error);
 
@@ -407,6 +527,11 @@ static const VhCliVerb vh_cli_verbs[] = {
     { "nodedev-list", "",
       "List PCI node devices by libvirt name (pci_0000_01_02_0).",
       vh_cli_nodedev_list },
+    { "nodedev-info", "DEVICE",
+      "Show a device's facts and whether and how it can be assigned: ok, "
+      "needs-group (peers to hold), bridge, no-iommu, host-critical "
+      "(what the host uses on it), no-reset (a warning).",
+      vh_cli_nodedev_info },
     { "nodedev-dumpxml", "DEVICE | --all",
       "Print libvirt node-device XML for DEVICE, or every PCI device in one "
       "<devices> document with --all.",
@@ -524,6 +649,11 @@ vh_cli_main(int argc, char **argv, GError **error)
     if (!cli.opts.sysfs_root || !*cli.opts.sysfs_root) {
         g_free(cli.opts.sysfs_root);
         cli.opts.sysfs_root = g_strdup(VH_DEFAULT_SYSFS_ROOT);
+    }
+    cli.opts.proc_root = g_strdup(g_getenv("VIRT_HOSTDEV_PROC_ROOT"));
+    if (!cli.opts.proc_root || !*cli.opts.proc_root) {
+        g_free(cli.opts.proc_root);
+        cli.opts.proc_root = g_strdup("/proc");
     }
     cli.opts.state_dir = g_strdup(VH_DEFAULT_STATE_DIR);
     vh_cli_globals_merge(&cli.opts, &early);

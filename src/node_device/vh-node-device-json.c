@@ -7,9 +7,12 @@
 
 #include <string.h>
 
+#include "vh-assign.h"
 #include "vh-error.h"
 #include "vh-iommu-group.h"
 #include "vh-node-device-json.h"
+
+static void vh_json_address_driver(yajl_gen g, const VhNodeDevice *dev);
 
 void
 vh_json_string(yajl_gen g, const char *s)
@@ -113,15 +116,8 @@ vh_iommu_group_json_write(yajl_gen g, const VhNodeDeviceList *list,
     yajl_gen_array_close(g);
     vh_json_string(g, "blockers");
     yajl_gen_array_open(g);
-    for (i = 0; i < blockers->len; i++) {
-        const VhNodeDevice *dev = g_ptr_array_index(blockers, i);
-        char addr[VH_PCI_ADDRESS_BUFLEN];
-
-        yajl_gen_map_open(g);
-        vh_json_key_string(g, "address", vh_pci_address_format(&dev->addr, addr));
-        vh_json_key_string(g, "driver", dev->driver);
-        yajl_gen_map_close(g);
-    }
+    for (i = 0; i < blockers->len; i++)
+        vh_json_address_driver(g, g_ptr_array_index(blockers, i));
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
 }
@@ -141,5 +137,70 @@ vh_iommu_groups_format_json(const VhNodeDeviceList *list, gboolean has_only,
             vh_iommu_group_json_write(g, list, number);
     }
     yajl_gen_array_close(g);
+    return vh_json_gen_finish(g, error);
+}
+
+static void
+vh_json_address_driver(yajl_gen g, const VhNodeDevice *dev)
+{
+    char addr[VH_PCI_ADDRESS_BUFLEN];
+
+    yajl_gen_map_open(g);
+    vh_json_key_string(g, "address", vh_pci_address_format(&dev->addr, addr));
+    vh_json_key_string(g, "driver", dev->driver);
+    yajl_gen_map_close(g);
+}
+
+char *
+vh_node_device_info_format_json(const VhNodeDevice *dev,
+                                const VhAssignVerdict *verdict, GError **error)
+{
+    yajl_gen g = vh_json_gen_new();
+    guint i;
+    guint j;
+
+    yajl_gen_map_open(g);
+    vh_json_string(g, "device");
+    vh_node_device_json_write(g, dev);
+    vh_json_string(g, "group");
+    if (dev->has_group)
+        yajl_gen_integer(g, dev->group);
+    else
+        yajl_gen_null(g);
+    vh_json_string(g, "numa_node");
+    if (dev->numa_node >= 0)
+        yajl_gen_integer(g, dev->numa_node);
+    else
+        yajl_gen_null(g);
+    vh_json_key_string(g, "parent", dev->parent);
+    vh_json_string(g, "reset_methods");
+    if (verdict->reset_methods) {
+        yajl_gen_array_open(g);
+        for (i = 0; verdict->reset_methods[i]; i++)
+            vh_json_string(g, verdict->reset_methods[i]);
+        yajl_gen_array_close(g);
+    } else {
+        yajl_gen_null(g);
+    }
+    vh_json_key_string(g, "verdict", vh_assign_verdict_code(verdict));
+    vh_json_key_bool(g, "assignable", verdict->assignable);
+    vh_json_string(g, "reasons");
+    yajl_gen_array_open(g);
+    for (i = 0; i < verdict->reasons->len; i++) {
+        const VhAssignReason *r = g_ptr_array_index(verdict->reasons, i);
+
+        yajl_gen_map_open(g);
+        vh_json_key_string(g, "code", vh_assign_code_string(r->code));
+        vh_json_key_bool(g, "blocks", r->blocks);
+        vh_json_key_string(g, "message", r->message);
+        vh_json_string(g, "devices");
+        yajl_gen_array_open(g);
+        for (j = 0; j < r->devices->len; j++)
+            vh_json_address_driver(g, g_ptr_array_index(r->devices, j));
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
     return vh_json_gen_finish(g, error);
 }

@@ -26,6 +26,18 @@ char *vh_iommu_groups_format_json(const VhNodeDeviceList *list,
  *  "product_name", "driver", "bridge"} of @dev into @g. */
 void vh_node_device_json_write(yajl_gen g, const VhNodeDevice *dev);
 
+struct _VhAssignVerdict;
+
+/*
+ * {"device": DEVICE, "group": N or null, "numa_node": N or null,
+ *  "parent": NAME, "reset_methods": [...] or null, "verdict": CODE,
+ *  "assignable": BOOL, "reasons": [{"code", "blocks", "message",
+ *  "devices": [{"address", "driver"}]}]}.  Free with g_free().
+ */
+char *vh_node_device_info_format_json(const VhNodeDevice *dev,
+                                      const struct _VhAssignVerdict *verdict,
+                                      GError **error);
+
 /* Small helpers over yajl_gen for the other JSON writers. */
 void vh_json_string(yajl_gen g, const char *s);          /* NULL: null */
 void vh_json_key_string(yajl_gen g, const char *key, const char *value);
