@@ -17,6 +17,10 @@ echo "== virt-hostdev nodedev-dumpxml pci_0000_01_01_0"
 "$vh" nodedev-dumpxml pci_0000_01_01_0
 echo
 
+echo "== virt-hostdev nodedev-info pci_0000_01_01_0"
+"$vh" nodedev-info pci_0000_01_01_0
+echo
+
 # What `virsh nodedev-detach pci_0000_01_01_0` does: only that device moves.
 echo "== bind 0000:01:01.0 alone to vfio-pci, as libvirt's nodedev-detach does"
 modprobe vfio-pci
