@@ -73,7 +73,8 @@ mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts "$NEWROOT/dev/pts" ||
     fail "mount /dev/pts"
 mount -t tmpfs -o mode=1777 tmpfs "$NEWROOT/dev/shm" || fail "mount /dev/shm"
 mount -t tmpfs -o mode=0755 tmpfs "$NEWROOT/run" || fail "mount /run"
-mount -t tmpfs -o mode=1777 tmpfs "$NEWROOT/tmp" || fail "mount /tmp"
+# /tmp stays the host's, seen through the overlay and written into its
+# tmpfs: a checkout under /tmp (CI may clone there) runs in the guest too.
 mkdir -p "$RESULTS"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results "$RESULTS" ||
     fail "mount the results share (9p tag results at 05.0)"
