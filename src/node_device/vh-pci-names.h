@@ -2,8 +2,9 @@
  * vh-pci-names.h: vendor and device names from the PCI ID database
  *
  * A thin owner of a libpci handle, used only for pci_lookup_name().  libpci
- * consults udev's hwdb first (where libvirt takes its names from) and
- * pci.ids after it.
+ * looks in pci.ids first and asks udev's hwdb (where libvirt takes its
+ * names from) only for ids pci.ids lacks; docs/formatnode-pci.rst lists
+ * where the two databases give different names.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
