@@ -464,6 +464,7 @@ static const GoldenCase golden_cases[] = {
     { "sriov.xml", vh_test_sriov, G_N_ELEMENTS(vh_test_sriov) },
     { "pcie.xml", vh_test_pcie, G_N_ELEMENTS(vh_test_pcie) },
     { "no-iommu.xml", vh_test_no_iommu, G_N_ELEMENTS(vh_test_no_iommu) },
+    { "vpd.xml", vh_test_vpd, G_N_ELEMENTS(vh_test_vpd) },
 };
 
 int

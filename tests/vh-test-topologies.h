@@ -84,3 +84,52 @@ static const VhFakePciDevice vh_test_pcie[] G_GNUC_UNUSED = {
                 .config_len = sizeof(vh_test_nvme_config), .numa_node = 0,
                 .reset_method = "flr bus"),
 };
+
+/*
+ * A made-up NIC's VPD (PCI 3.0 I.3), fields in the card's order rather
+ * than libvirt's: the identifier string, VPD-R with PN EC SN MN V1 and RV
+ * (its first byte @checksum at 0x74; "\xec" makes bytes 0 to 0x74 add up
+ * to 0), VPD-W with YA V2 Y1 and RW, the end tag.  The length is
+ * sizeof - 1: the literal ends in a NUL.
+ */
+#define VH_TEST_VPD_NIC(serial, checksum) \
+    "\x82\x2b\x00" "Example Networks 25GbE 2-port SFP28 Adapter" \
+    "\x90\x47\x00" \
+        "PN\x0e" "EXN-25G2-SFP28" \
+        "EC\x02" "A3" \
+        "SN\x0c" serial \
+        "MN\x04" "1af4" \
+        "V1\x11" "FW 2.1.7, PXE 3.4" \
+        "RV\x04" checksum "\x00\x00\x00" \
+    "\x91\x40\x00" \
+        "YA\x0b" "RACK-07 U12" \
+        "V2\x11" "Port map: 0=A;1=B" \
+        "Y1\x0c" "Boot order=2" \
+        "RW\x0c" "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x78"
+
+static const guint8 vh_test_vpd_nic[] G_GNUC_UNUSED =
+    VH_TEST_VPD_NIC("EXN2043A0123", "\xec");
+/* One byte of the serial number changed and the checksum not. */
+static const guint8 vh_test_vpd_nic_corrupt[] G_GNUC_UNUSED =
+    VH_TEST_VPD_NIC("EXN2043A0124", "\xec");
+
+/* An x8 16 GT/s endpoint running at full speed and width. */
+static const guint8 vh_test_nic_config[256] G_GNUC_UNUSED =
+    VH_TEST_PCIE_CONFIG(0x8086, 0x159b, 0x020000, 0x0, 0x00000084, 0x0084);
+
+/* Two ports of a NIC with VPD: port 0's is valid; port 1's fails its
+ * checksum, so port 1 shows no VPD, as in libvirt. */
+static const VhFakePciDevice vh_test_vpd[] G_GNUC_UNUSED = {
+    VH_FAKE_PCI("0000:3b:00.0", 0x8086, 0x159b, 0x020000, .group = 30,
+                .driver = "ice", .numa_node = 0,
+                .config = vh_test_nic_config,
+                .config_len = sizeof(vh_test_nic_config),
+                .vpd = vh_test_vpd_nic, .vpd_len = sizeof(vh_test_vpd_nic) - 1),
+    VH_FAKE_PCI("0000:3b:00.1", 0x8086, 0x159b, 0x020000, .group = 31,
+                .driver = "ice", .numa_node = 0,
+                .config = vh_test_nic_config,
+                .config_len = sizeof(vh_test_nic_config),
+                .vpd = vh_test_vpd_nic_corrupt,
+                .vpd_len = sizeof(vh_test_vpd_nic_corrupt) - 1),
+};

@@ -5,6 +5,8 @@
  */
 #define G_LOG_DOMAIN "node_device.xml"
 
+#include <string.h>
+
 #include <libxml/xmlwriter.h>
 
 #include "vh-error.h"
@@ -19,6 +21,7 @@
 typedef struct {
     xmlTextWriterPtr w;
     gboolean failed;
+    guint depth;        /* open elements: the indentation of raw text */
 } VhXml;
 
 static void
@@ -32,12 +35,14 @@ static void
 vh_xml_start(VhXml *x, const char *name)
 {
     vh_xml_check(x, xmlTextWriterStartElement(x->w, X(name)));
+    x->depth++;
 }
 
 static void
 vh_xml_end(VhXml *x)
 {
     vh_xml_check(x, xmlTextWriterEndElement(x->w));
+    x->depth--;
 }
 
 static void G_GNUC_PRINTF(3, 4)
@@ -130,6 +135,142 @@ vh_xml_link(VhXml *x, const char *validity, const VhPcieLink *link)
     vh_xml_end(x);
 }
 
+/*
+ * @text with the characters in @escape as XML entities, written as is.
+ * libvirt 9.0 escapes the VPD name as all its text (virBufferEscapeString:
+ * < > & ' "), but writes field values unescaped (virNodeDeviceCapVPDFormat);
+ * they are printable ASCII, so only '<' and '&' would break the document
+ * and are escaped all the same.
+ */
+#define VH_XML_ESCAPE_TEXT "<>&'\""
+#define VH_XML_ESCAPE_VPD_VALUE "<&"
+
+static void
+vh_xml_raw_text(VhXml *x, const char *text, const char *escape)
+{
+    g_autoptr(GString) out = g_string_sized_new(strlen(text) + 1);
+    const char *p;
+
+    for (p = text; *p; p++) {
+        if (!strchr(escape, *p)) {
+            g_string_append_c(out, *p);
+            continue;
+        }
+        switch (*p) {
+        case '<':
+            g_string_append(out, "&lt;");
+            break;
+        case '>':
+            g_string_append(out, "&gt;");
+            break;
+        case '&':
+            g_string_append(out, "&amp;");
+            break;
+        case '\'':
+            g_string_append(out, "&apos;");
+            break;
+        case '"':
+            g_string_append(out, "&quot;");
+            break;
+        default:
+            g_string_append_c(out, *p);
+            break;
+        }
+    }
+    /* Writing "" still closes the start tag: <name></name>, as libvirt. */
+    vh_xml_check(x, xmlTextWriterWriteRaw(x->w, X(out->str)));
+}
+
+static void
+vh_xml_vpd_value(VhXml *x, const char *element, const char *value)
+{
+    if (!value)
+        return;
+    vh_xml_start(x, element);
+    vh_xml_raw_text(x, value, VH_XML_ESCAPE_VPD_VALUE);
+    vh_xml_end(x);
+}
+
+/* <vendor_field index='1'>value</vendor_field>, in the order found. */
+static void
+vh_xml_vpd_indexed(VhXml *x, const char *element, const GArray *fields)
+{
+    guint i;
+
+    for (i = 0; i < fields->len; i++) {
+        const VhPciVpdField *f = &g_array_index(fields, VhPciVpdField, i);
+
+        vh_xml_start(x, element);
+        vh_xml_attr(x, "index", "%c", f->index);
+        vh_xml_raw_text(x, f->value, VH_XML_ESCAPE_VPD_VALUE);
+        vh_xml_end(x);
+    }
+}
+
+static void
+vh_xml_vpd_fields_start(VhXml *x, const char *access)
+{
+    vh_xml_start(x, "fields");
+    vh_xml_attr(x, "access", "%s", access);
+}
+
+/* libvirt closes a <fields> without children on a line of its own. */
+static void
+vh_xml_vpd_fields_end(VhXml *x, gboolean empty)
+{
+    g_autofree char *indent = NULL;
+
+    if (!empty) {
+        vh_xml_end(x);
+        return;
+    }
+    indent = g_strnfill(2 * (x->depth - 1), ' ');
+    vh_xml_check(x, xmlTextWriterWriteRaw(x->w, X("\n")));
+    vh_xml_check(x, xmlTextWriterWriteRaw(x->w, X(indent)));
+    vh_xml_check(x, xmlTextWriterFullEndElement(x->w));
+    x->depth--;
+}
+
+/* libvirt's <capability type='vpd'>: sections and fields in its order,
+ * whatever the order in the VPD. */
+static void
+vh_xml_vpd(VhXml *x, const VhPciVpd *vpd)
+{
+    const VhPciVpdReadOnly *ro = vpd->read_only;
+    const VhPciVpdReadWrite *rw = vpd->read_write;
+
+    vh_xml_start(x, "capability");
+    vh_xml_attr(x, "type", "vpd");
+    /* Without an identifier string libvirt writes no <name>, although
+     * nodedev.rng wants one. */
+    if (vpd->name) {
+        vh_xml_start(x, "name");
+        vh_xml_raw_text(x, vpd->name, VH_XML_ESCAPE_TEXT);
+        vh_xml_end(x);
+    }
+    if (ro) {
+        vh_xml_vpd_fields_start(x, "readonly");
+        vh_xml_vpd_value(x, "change_level", ro->change_level);
+        vh_xml_vpd_value(x, "manufacture_id", ro->manufacture_id);
+        vh_xml_vpd_value(x, "part_number", ro->part_number);
+        vh_xml_vpd_value(x, "serial_number", ro->serial_number);
+        vh_xml_vpd_indexed(x, "vendor_field", ro->vendor_fields);
+        vh_xml_vpd_fields_end(x, !ro->change_level && !ro->manufacture_id &&
+                              !ro->part_number && !ro->serial_number &&
+                              ro->vendor_fields->len == 0);
+    }
+    if (rw) {
+        vh_xml_vpd_fields_start(x, "readwrite");
+        vh_xml_vpd_value(x, "asset_tag", rw->asset_tag);
+        vh_xml_vpd_indexed(x, "vendor_field", rw->vendor_fields);
+        vh_xml_vpd_indexed(x, "system_field", rw->system_fields);
+        vh_xml_vpd_fields_end(x, !rw->asset_tag &&
+                              rw->vendor_fields->len == 0 &&
+                              rw->system_fields->len == 0);
+    }
+    vh_xml_end(x);
+}
+
 static void
 vh_xml_pci_capability(VhXml *x, const VhNodeDeviceList *list,
                       const VhNodeDevice *dev)
@@ -155,6 +296,9 @@ vh_xml_pci_capability(VhXml *x, const VhNodeDeviceList *list,
                     "pci-bridge" : "cardbus-bridge");
         vh_xml_end(x);
     }
+    /* libvirt's mdev_types would come here; we show none. */
+    if (dev->vpd)
+        vh_xml_vpd(x, dev->vpd);
     if (members) {
         vh_xml_start(x, "iommuGroup");
         vh_xml_attr(x, "number", "%u", dev->group);

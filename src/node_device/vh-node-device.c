@@ -15,6 +15,8 @@
 #define VH_PCI_CONFIG_MAX 4096
 /* PCIe SR-IOV allows 16 bits of VFs per PF. */
 #define VH_SRIOV_MAX_VFS 65536
+/* PCI 3.0 6.4: VPD addresses have 15 bits. */
+#define VH_PCI_VPD_MAX (32 * 1024)
 
 void
 vh_node_device_free(VhNodeDevice *dev)
@@ -31,6 +33,7 @@ vh_node_device_free(VhNodeDevice *dev)
     if (dev->vfs)
         g_array_unref(dev->vfs);
     g_strfreev(dev->reset_methods);
+    vh_pci_vpd_free(dev->vpd);
     g_free(dev);
 }
 
@@ -152,6 +155,32 @@ vh_node_device_load_config(VhNodeDevice *dev, const VhSysfs *dir)
     vh_pci_config_pcie_info(cfg, len, &dev->pcie);
 }
 
+/*
+ * Only root can read vpd (mode 0600) and only devices with a VPD capability
+ * have the file: for the others the failed open is the whole cost.  As in
+ * libvirt, a VPD that does not parse is no VPD.
+ */
+static void
+vh_node_device_load_vpd(VhNodeDevice *dev, const VhSysfs *dir)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GBytes) vpd = NULL;
+    const guint8 *data;
+    gsize len = 0;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    if (!vh_sysfs_read_bytes(dir, "vpd", VH_PCI_VPD_MAX, &vpd, &err)) {
+        g_debug("%s: %s", vh_sysfs_get_root(dir), err->message);
+        return;
+    }
+    if (!vpd)
+        return;
+    data = g_bytes_get_data(vpd, &len);
+    if (!(dev->vpd = vh_pci_vpd_parse(data, len)))
+        g_debug("%s: no valid VPD in %" G_GSIZE_FORMAT " bytes of vpd",
+                vh_pci_address_format(&dev->addr, buf), len);
+}
+
 static void
 vh_node_device_load_sriov(VhNodeDevice *dev, const VhSysfs *dir)
 {
@@ -246,6 +275,7 @@ vh_node_device_load(const VhSysfs *sysfs, const VhPciAddress *addr,
     vh_node_device_load_group(dev, dir);
     vh_node_device_load_config(dev, dir);
     vh_node_device_load_sriov(dev, dir);
+    vh_node_device_load_vpd(dev, dir);
     return g_steal_pointer(&dev);
 }
 

@@ -14,6 +14,7 @@
 
 #include "vh-pci-address.h"
 #include "vh-pci-config.h"
+#include "vh-pci-vpd.h"
 #include "vh-sysfs.h"
 
 G_BEGIN_DECLS
@@ -51,6 +52,8 @@ typedef struct {
 
     gboolean has_reset_method;  /* the kernel exposes reset_method */
     char **reset_methods;       /* NULL-terminated, may be empty */
+
+    VhPciVpd *vpd;              /* NULL: no vpd file, or no valid VPD in it */
 } VhNodeDevice;
 
 typedef struct {

@@ -162,6 +162,12 @@ vh_fake_sysfs_attrs(VhFakeSysfs *fake, const char *devdir,
     if (!ok)
         return FALSE;
 
+    if (dev->vpd) {
+        g_autofree char *relpath = g_strdup_printf("%s/vpd", devdir);
+        if (!vh_fake_sysfs_write(fake, relpath, dev->vpd,
+                                 (gssize) dev->vpd_len, error))
+            return FALSE;
+    }
     if (dev->config)
         config = g_bytes_new(dev->config, dev->config_len);
     else

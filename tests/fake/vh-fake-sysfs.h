@@ -16,7 +16,7 @@
  * devices/<addr> back link, driver links into bus/pci/drivers/<name> with a
  * <addr> back link, physfn/virtfnN links, and the attribute files vendor,
  * device, class, subsystem_vendor, subsystem_device, numa_node,
- * driver_override, config, and (when given) reset_method and sriov_*.
+ * driver_override, config, and (when given) reset_method, sriov_* and vpd.
  * All links are relative, as in sysfs, so the tree can be moved.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -43,6 +43,8 @@ typedef struct {
     const char *reset_method;   /* NULL: no reset_method file */
     const guint8 *config;       /* NULL: a 64-byte header from the ids */
     gsize config_len;
+    const guint8 *vpd;          /* NULL: no vpd file; else vpd_len bytes */
+    gsize vpd_len;
 } VhFakePciDevice;
 
 #define VH_FAKE_NO_GROUP (-1)
