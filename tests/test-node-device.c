@@ -412,6 +412,49 @@ test_xml_single(void)
     g_assert_null(strstr(xml, "<numa"));
 }
 
+/* Behind an Intel VMD: the parent is the nearest PCI device above. */
+static void
+test_scan_vmd(void)
+{
+    const VhFakePciDevice devs[] = {
+        VH_FAKE_PCI("0000:00:0e.0", 0x8086, 0x467f, 0x010400, .group = 7,
+                    .driver = "vmd"),
+        VH_FAKE_PCI("10000:e0:1d.0", 0x8086, 0x7ab0, 0x060400, .group = 7,
+                    .parent = "0000:00:0e.0", .parent_subdir = "pci10000:e0",
+                    .driver = "pcieport"),
+        VH_FAKE_PCI("10000:e1:00.0", 0x144d, 0xa80a, 0x010802, .group = 7,
+                    .parent = "10000:e0:1d.0", .driver = "nvme"),
+    };
+    g_auto(Tree) t = { 0 };
+
+    tree_load(&t, devs, G_N_ELEMENTS(devs), 0);
+    g_assert_cmpstr(tree_dev(&t, "10000:e0:1d.0")->parent, ==, "pci_0000_00_0e_0");
+    g_assert_cmpstr(tree_dev(&t, "10000:e0:1d.0")->devpath, ==,
+                    "devices/pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:1d.0");
+    g_assert_cmpstr(tree_dev(&t, "10000:e1:00.0")->parent, ==, "pci_10000_e0_1d_0");
+    g_assert_cmpstr(tree_dev(&t, "0000:00:0e.0")->parent, ==, "computer");
+}
+
+/* Text is escaped as libvirt's virBufferEscapeString() does. */
+static void
+test_xml_escaping(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    g_autofree char *xml = NULL;
+    VhNodeDevice *dev;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    dev = (VhNodeDevice *) tree_dev(&t, "0000:00:1f.3");
+    dev->product_name = g_strdup("AC'97 \"Audio\" <rev A> & B");
+    dev->vendor_name = g_strdup("O'Vendor");
+    xml = vh_node_device_format_xml(t.list, dev, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(strstr(xml, "<product id='0x2930'>AC&apos;97 &quot;Audio&quot; "
+                                 "&lt;rev A&gt; &amp; B</product>\n"));
+    g_assert_nonnull(strstr(xml, "<vendor id='0x8086'>O&apos;Vendor</vendor>\n"));
+}
+
 /* ---- JSON ------------------------------------------------------------ */
 
 static void
@@ -481,6 +524,8 @@ main(int argc, char **argv)
     g_test_add_func("/node-device/iommu-group/viability", test_viability);
     g_test_add_func("/node-device/config-space", test_config_space);
     g_test_add_func("/node-device/xml/single", test_xml_single);
+    g_test_add_func("/node-device/xml/escaping", test_xml_escaping);
+    g_test_add_func("/node-device/scan/vmd", test_scan_vmd);
     for (i = 0; i < G_N_ELEMENTS(golden_cases); i++) {
         g_autofree char *path = g_strdup_printf("/node-device/xml/golden/%s",
                                                 golden_cases[i].name);

@@ -24,6 +24,11 @@ typedef struct {
     guint depth;        /* open elements: the indentation of raw text */
 } VhXml;
 
+/* Characters libvirt's virBufferEscapeString() escapes in text. */
+#define VH_XML_ESCAPE_TEXT "<>&'\""
+
+static void vh_xml_raw_text(VhXml *x, const char *text, const char *escape);
+
 static void
 vh_xml_check(VhXml *x, int rc)
 {
@@ -57,6 +62,7 @@ vh_xml_attr(VhXml *x, const char *name, const char *fmt, ...)
     vh_xml_check(x, xmlTextWriterWriteAttribute(x->w, X(name), X(value)));
 }
 
+/* <name>value</name>, the value escaped as libvirt escapes text. */
 static void G_GNUC_PRINTF(3, 4)
 vh_xml_element(VhXml *x, const char *name, const char *fmt, ...)
 {
@@ -66,13 +72,9 @@ vh_xml_element(VhXml *x, const char *name, const char *fmt, ...)
     va_start(ap, fmt);
     value = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    vh_xml_check(x, xmlTextWriterWriteElement(x->w, X(name), X(value)));
-}
-
-static void
-vh_xml_text(VhXml *x, const char *text)
-{
-    vh_xml_check(x, xmlTextWriterWriteString(x->w, X(text)));
+    vh_xml_start(x, name);
+    vh_xml_raw_text(x, value, VH_XML_ESCAPE_TEXT);
+    vh_xml_end(x);
 }
 
 /* <address domain='0x0000' bus='0x01' slot='0x02' function='0x0'/> */
@@ -94,7 +96,7 @@ vh_xml_id(VhXml *x, const char *element, guint16 id, const char *name)
     vh_xml_start(x, element);
     vh_xml_attr(x, "id", "0x%04x", id);
     if (name)
-        vh_xml_text(x, name);
+        vh_xml_raw_text(x, name, VH_XML_ESCAPE_TEXT);
     vh_xml_end(x);
 }
 
@@ -142,7 +144,6 @@ vh_xml_link(VhXml *x, const char *validity, const VhPcieLink *link)
  * they are printable ASCII, so only '<' and '&' would break the document
  * and are escaped all the same.
  */
-#define VH_XML_ESCAPE_TEXT "<>&'\""
 #define VH_XML_ESCAPE_VPD_VALUE "<&"
 
 static void

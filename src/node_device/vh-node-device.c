@@ -227,14 +227,18 @@ vh_node_device_load_driver(VhNodeDevice *dev, const VhSysfs *dir)
     }
 }
 
-/* Where the device sits: its directory under devices/ and its parent. */
+/*
+ * Where the device sits: its directory under devices/ and its parent, the
+ * nearest PCI device above it, as libvirt walks up to the nearest node
+ * device: behind an Intel VMD a "pci10000:e0" directory sits between the
+ * VMD endpoint and the devices of its domain.
+ */
 static void
 vh_node_device_load_topology(VhNodeDevice *dev, const VhSysfs *sysfs,
                              const char *buspath)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *parentdir = NULL;
-    g_autofree char *parentname = NULL;
+    g_autofree char *dir = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
 
     if (!vh_sysfs_resolve_link(sysfs, buspath, &dev->devpath, &err) ||
@@ -242,10 +246,16 @@ vh_node_device_load_topology(VhNodeDevice *dev, const VhSysfs *sysfs,
         g_debug("%s: %s", buspath, err ? err->message : "not a link");
         dev->devpath = g_strdup(buspath);
     }
-    parentdir = g_path_get_dirname(dev->devpath);
-    parentname = g_path_get_basename(parentdir);
-    dev->has_parent_addr = vh_node_device_parse_canonical(parentname,
-                                                          &dev->parent_addr);
+    dir = g_path_get_dirname(dev->devpath);
+    while (!dev->has_parent_addr && strchr(dir, '/')) {
+        g_autofree char *name = g_path_get_basename(dir);
+        g_autofree char *up = g_path_get_dirname(dir);
+
+        dev->has_parent_addr = vh_node_device_parse_canonical(name,
+                                                              &dev->parent_addr);
+        g_free(dir);
+        dir = g_steal_pointer(&up);
+    }
     if (dev->has_parent_addr)
         dev->parent = g_strdup(vh_pci_address_nodedev_name(&dev->parent_addr, buf));
     else

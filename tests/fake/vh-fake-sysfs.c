@@ -260,7 +260,11 @@ vh_fake_sysfs_add(VhFakeSysfs *fake, const VhFakePciDevice *dev, GError **error)
                         dev->address, dev->parent);
             return FALSE;
         }
-        devdir = g_strdup_printf("%s/%s", parentdir, dev->address);
+        if (dev->parent_subdir)
+            devdir = g_strdup_printf("%s/%s/%s", parentdir, dev->parent_subdir,
+                                     dev->address);
+        else
+            devdir = g_strdup_printf("%s/%s", parentdir, dev->address);
     } else {
         devdir = g_strdup_printf("devices/pci%04x:%02x/%s", addr.domain,
                                  addr.bus, dev->address);

@@ -45,6 +45,9 @@ typedef struct {
     gsize config_len;
     const guint8 *vpd;          /* NULL: no vpd file; else vpd_len bytes */
     gsize vpd_len;
+    /* A directory between the parent bridge and the device, as an Intel
+     * VMD puts its own domain's root ("pci10000:e0"); NULL: none. */
+    const char *parent_subdir;
 } VhFakePciDevice;
 
 #define VH_FAKE_NO_GROUP (-1)
