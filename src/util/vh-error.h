@@ -27,6 +27,16 @@ typedef enum {
     VH_SYSFS_ERROR_TOO_BIG,         /* attribute larger than we accept */
 } VhSysfsError;
 
+#define VH_HOSTDEV_ERROR (vh_hostdev_error_quark())
+typedef enum {
+    VH_HOSTDEV_ERROR_FAILED,
+    VH_HOSTDEV_ERROR_INVALID,       /* bad request: a bridge, no group, ... */
+    VH_HOSTDEV_ERROR_CONFLICT,      /* the group belongs to another owner */
+    VH_HOSTDEV_ERROR_CRITICAL,      /* the host uses it; --force overrides */
+    VH_HOSTDEV_ERROR_CORRUPT,       /* the state dir holds what we cannot read */
+    VH_HOSTDEV_ERROR_TIMEOUT,       /* the kernel did not do it in time */
+} VhHostdevError;
+
 #define VH_CLI_ERROR (vh_cli_error_quark())
 typedef enum {
     VH_CLI_ERROR_FAILED,
@@ -36,6 +46,7 @@ typedef enum {
 GQuark vh_address_error_quark(void);
 GQuark vh_sysfs_error_quark(void);
 GQuark vh_cli_error_quark(void);
+GQuark vh_hostdev_error_quark(void);
 
 /* TRUE when @error reports bad input from the caller (exit status 2). */
 gboolean vh_error_is_invalid_input(const GError *error);

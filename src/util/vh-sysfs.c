@@ -22,7 +22,16 @@
 struct _VhSysfs {
     char *root;
     int root_fd;        /* O_PATH directory */
+    VhSysfsWriteHook write_hook;
+    gpointer write_hook_data;
 };
+
+void
+vh_sysfs_set_write_hook(VhSysfs *sysfs, VhSysfsWriteHook hook, gpointer data)
+{
+    sysfs->write_hook = hook;
+    sysfs->write_hook_data = data;
+}
 
 VhSysfs *
 vh_sysfs_new(const char *root, GError **error)
@@ -674,6 +683,13 @@ vh_sysfs_write(const VhSysfs *sysfs, const char *relpath, const char *value,
         g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
                     "cannot write '%s' to %s: %s", esc, path,
                     g_strerror(saved_errno));
+        return FALSE;
+    }
+    if (sysfs->write_hook &&
+        !sysfs->write_hook(sysfs->write_hook_data, relpath, value, error)) {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_autofree char *esc = g_strescape(value, NULL);
+        g_prefix_error(error, "cannot write '%s' to %s: ", esc, path);
         return FALSE;
     }
     return TRUE;

@@ -120,4 +120,16 @@ gboolean vh_sysfs_list(const VhSysfs *sysfs, const char *relpath,
 gboolean vh_sysfs_write(const VhSysfs *sysfs, const char *relpath,
                         const char *value, GError **error);
 
+/*
+ * For a simulated kernel in tests: called after each write through @sysfs
+ * has landed in the file, with the relpath as given and the value.  The
+ * hook changes the tree as the kernel's store() would (driver links on
+ * unbind, bind, drivers_probe) and may fail the write with an error, as
+ * store() returning -errno would.  Not inherited by vh_sysfs_open_subdir().
+ */
+typedef gboolean (*VhSysfsWriteHook)(gpointer data, const char *relpath,
+                                     const char *value, GError **error);
+void vh_sysfs_set_write_hook(VhSysfs *sysfs, VhSysfsWriteHook hook,
+                             gpointer data);
+
 G_END_DECLS

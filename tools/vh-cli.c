@@ -1,0 +1,688 @@
+/*
+ * vh-cli.c: the verbs of virt-hostdev, virsh-style
+ *
+ * The CLI is thin: it parses options with GOption, calls the libraries and
+ * decides what the user sees.  Exit status: 0 ok, 1 the operation failed,
+ * 2 bad usage or bad input.  virt-hostdev.c is its main(); tests run the
+ * same code over a simulated kernel through VhCliHooks.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "tools.virt-hostdev"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vh-cli.h"
+#include "vh-config.h"
+#include "vh-assign.h"
+#include "vh-error.h"
+#include "vh-host-usage.h"
+#include "vh-iommu-group.h"
+#include "vh-node-device-json.h"
+#include "vh-node-device-xml.h"
+#include "vh-node-device.h"
+#include "vh-pci-address.h"
+#include "vh-sysfs.h"
+
+enum {
+    VH_EXIT_OK = 0,
+    VH_EXIT_FAILED = 1,
+    VH_EXIT_USAGE = 2,
+};
+
+/* Options every verb accepts, before or after the verb name. */
+typedef struct {
+    char *sysfs_root;
+    char *proc_root;
+    char *state_dir;
+} VhCliGlobals;
+
+typedef struct {
+    VhCliGlobals opts;          /* resolved: command line > env > default */
+    const VhCliHooks *hooks;    /* NULL: the real kernel */
+    VhSysfs *sysfs;             /* opened on first use */
+    VhSysfs *proc;
+} VhCli;
+
+typedef struct _VhCliVerb VhCliVerb;
+struct _VhCliVerb {
+    const char *name;
+    const char *params;         /* e.g. "[DEVICE]", for --help */
+    const char *summary;
+    gboolean (*run)(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                    GError **error);
+};
+
+static void
+vh_cli_globals_clear(VhCliGlobals *g)
+{
+    g_clear_pointer(&g->sysfs_root, g_free);
+    g_clear_pointer(&g->proc_root, g_free);
+    g_clear_pointer(&g->state_dir, g_free);
+}
+
+static GOptionGroup *
+vh_cli_globals_group(VhCliGlobals *g)
+{
+    const GOptionEntry entries[] = {
+        { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &g->sysfs_root,
+          "Read and write sysfs below DIR (default /sys, or "
+          "$VIRT_HOSTDEV_SYSFS_ROOT)", "DIR" },
+        { "proc-root", 0, 0, G_OPTION_ARG_FILENAME, &g->proc_root,
+          "Read what the host uses (mounts, routes) below DIR (default "
+          "/proc, or $VIRT_HOSTDEV_PROC_ROOT)", "DIR" },
+        { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &g->state_dir,
+          "Keep the ownership registry and journal in DIR (default "
+          VH_DEFAULT_STATE_DIR ")", "DIR" },
+        G_OPTION_ENTRY_NULL
+    };
+    GOptionGroup *group = g_option_group_new("global", "Global options:",
+                                             "Show global options", NULL, NULL);
+
+    g_option_group_add_entries(group, entries);
+    return group;
+}
+
+/* Later values win: @over's set fields replace @into's. */
+static void
+vh_cli_globals_merge(VhCliGlobals *into, VhCliGlobals *over)
+{
+    if (over->sysfs_root) {
+        g_free(into->sysfs_root);
+        into->sysfs_root = g_steal_pointer(&over->sysfs_root);
+    }
+    if (over->proc_root) {
+        g_free(into->proc_root);
+        into->proc_root = g_steal_pointer(&over->proc_root);
+    }
+    if (over->state_dir) {
+        g_free(into->state_dir);
+        into->state_dir = g_steal_pointer(&over->state_dir);
+    }
+}
+
+static void
+vh_cli_clear(VhCli *cli)
+{
+    vh_cli_globals_clear(&cli->opts);
+    g_clear_pointer(&cli->sysfs, vh_sysfs_free);
+    g_clear_pointer(&cli->proc, vh_sysfs_free);
+}
+
+static const VhSysfs *
+vh_cli_sysfs(VhCli *cli, GError **error)
+{
+    if (!cli->sysfs) {
+        cli->sysfs = vh_sysfs_new(cli->opts.sysfs_root, error);
+        if (cli->sysfs && cli->hooks && cli->hooks->sysfs_opened)
+            cli->hooks->sysfs_opened(cli->hooks->data, cli->sysfs);
+    }
+    return cli->sysfs;
+}
+
+/* What the host lives on, read from the proc root (and sysfs). */
+static VhHostUsage *
+vh_cli_host_usage(VhCli *cli, GError **error)
+{
+    const VhSysfs *sysfs = vh_cli_sysfs(cli, error);
+
+    if (!sysfs)
+        return NULL;
+    if (!cli->proc && !(cli->proc = vh_sysfs_new(cli->opts.proc_root, error))) {
+        g_prefix_error(error, "--proc-root: ");
+        return NULL;
+    }
+    return vh_host_usage_scan(sysfs, cli->proc, error);
+}
+
+/*
+ * Parse a verb's own options plus the global ones, and check that between
+ * @min_args and @max_args positional arguments remain (max -1: no limit).
+ * On success argc and argv hold the verb name followed by the positionals.
+ */
+static gboolean
+vh_cli_parse_verb(VhCli *cli, const VhCliVerb *verb, const GOptionEntry *entries,
+                  int *argc, char ***argv, int min_args, int max_args,
+                  GError **error)
+{
+    g_autoptr(GOptionContext) ctx = NULL;
+    g_autofree char *params = NULL;
+    VhCliGlobals late = { 0 };
+    int npos;
+
+    params = g_strdup_printf("%s %s", verb->name, verb->params);
+    ctx = g_option_context_new(params);
+    g_option_context_set_summary(ctx, verb->summary);
+    if (entries)
+        g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_group(ctx, vh_cli_globals_group(&late));
+    if (!g_option_context_parse(ctx, argc, argv, error)) {
+        g_prefix_error(error, "%s: ", verb->name);
+        vh_cli_globals_clear(&late);
+        return FALSE;
+    }
+    vh_cli_globals_merge(&cli->opts, &late);
+
+    npos = *argc - 1;
+    if (npos < min_args || (max_args >= 0 && npos > max_args)) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "%s: expected %s, got %d argument%s; see "
+                    "`virt-hostdev %s --help`", verb->name,
+                    *verb->params ? verb->params : "no arguments", npos,
+                    npos == 1 ? "" : "s", verb->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- verbs ------------------------------------------------------------- */
+
+static VhNodeDeviceList *vh_cli_scan(VhCli *cli, gboolean names, GError **error);
+
+static const char *
+vh_cli_or(const char *s, const char *fallback)
+{
+    return s ? s : fallback;
+}
+
+/* "not viable: 0000:01:02.0 (e1000), ... on a host driver" or "viable" */
+static char *
+vh_cli_group_status(const VhNodeDeviceList *list, guint number)
+{
+    g_autoptr(GPtrArray) blockers = vh_iommu_group_blockers(list, number);
+    g_autoptr(GString) s = NULL;
+    guint i;
+
+    if (blockers->len == 0)
+        return g_strdup("viable");
+    s = g_string_new("not viable, blocked by ");
+    for (i = 0; i < blockers->len; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(blockers, i);
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        g_string_append_printf(s, "%s%s (%s)", i ? ", " : "",
+                               vh_pci_address_format(&dev->addr, buf),
+                               dev->driver);
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static void
+vh_cli_print_group(const VhNodeDeviceList *list, guint number,
+                   const VhHostUsage *usage, const VhSysfs *sysfs)
+{
+    GPtrArray *members = vh_iommu_group_members(list, number);
+    g_autofree char *status = vh_cli_group_status(list, number);
+    guint i;
+
+    g_print("group %u: %s\n", number, status);
+    for (i = 0; i < members->len; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(members, i);
+        g_autoptr(VhAssignVerdict) verdict = vh_assign_check(list, dev, usage,
+                                                             sysfs);
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        g_print("  %s  %-13s  %-8s  %04x:%04x  %-12s  %s%s%s%s\n",
+                vh_pci_address_format(&dev->addr, buf),
+                vh_assign_verdict_code(verdict),
+                vh_node_device_is_bridge(dev) ? "bridge" : "endpoint",
+                dev->vendor, dev->device,
+                vh_cli_or(dev->driver, "(no driver)"),
+                vh_cli_or(dev->vendor_name, ""),
+                dev->vendor_name && dev->product_name ? " " : "",
+                vh_cli_or(dev->product_name, ""),
+                vh_iommu_group_member_blocks(dev) ? "  <- blocks" : "");
+    }
+}
+
+/* Refuse what has no group before printing anything. */
+static gboolean
+vh_cli_require_groups(const VhNodeDeviceList *list, const VhNodeDevice *dev,
+                      GError **error)
+{
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    if (g_hash_table_size(list->groups) == 0) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "no IOMMU groups under %s/kernel/iommu_groups: the IOMMU "
+                    "is off or absent; enable VT-d/AMD-Vi in the firmware and "
+                    "boot with intel_iommu=on or amd_iommu=on", list->root);
+        return FALSE;
+    }
+    if (dev && !dev->has_group) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "%s is in no IOMMU group while others are: the IOMMU does "
+                    "not cover it, so it cannot be assigned",
+                    vh_pci_address_format(&dev->addr, buf));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                    GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autoptr(VhHostUsage) usage = NULL;
+    g_autoptr(GArray) numbers = NULL;
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print a JSON array of groups with number, viable, members and "
+          "blockers", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    const VhNodeDevice *dev = NULL;
+    VhPciAddress addr;
+    guint i;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 1, error))
+        return FALSE;
+    /* Validate user input before touching the system. */
+    if (argc == 2 && !vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!(list = vh_cli_scan(cli, TRUE, error)))
+        return FALSE;
+    if (argc == 2 && !(dev = vh_node_device_list_find(list, &addr, error)))
+        return FALSE;
+    if (!vh_cli_require_groups(list, dev, error))
+        return FALSE;
+
+    if (json) {
+        g_autofree char *out = vh_iommu_groups_format_json(list, dev != NULL,
+                                                           dev ? dev->group : 0,
+                                                           error);
+        if (!out)
+            return FALSE;
+        g_print("%s", out);
+        return TRUE;
+    }
+    if (!(usage = vh_cli_host_usage(cli, error)))
+        return FALSE;
+    numbers = vh_node_device_list_group_numbers(list);
+    for (i = 0; i < numbers->len; i++) {
+        guint number = g_array_index(numbers, guint, i);
+        if (!dev || number == dev->group)
+            vh_cli_print_group(list, number, usage, cli->sysfs);
+    }
+    return TRUE;
+}
+
+/* Scan every PCI device once; with names when output shows them. */
+static VhNodeDeviceList *
+vh_cli_scan(VhCli *cli, gboolean names, GError **error)
+{
+    const VhSysfs *sysfs = vh_cli_sysfs(cli, error);
+
+    if (!sysfs)
+        return NULL;
+    return vh_node_device_list_scan(sysfs, names ? VH_NODE_DEVICE_SCAN_NAMES : 0,
+                                    error);
+}
+
+static void
+vh_cli_print_tree(const VhNodeDeviceList *list, const VhNodeDevice *parent,
+                  const char *indent)
+{
+    guint i;
+
+    for (i = 0; i < list->devices->len; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(list->devices, i);
+        g_autofree char *deeper = NULL;
+
+        if (parent ? !(dev->has_parent_addr &&
+                       vh_pci_address_equal(&dev->parent_addr, &parent->addr))
+                   : dev->has_parent_addr)
+            continue;
+        g_print("%s+- %s\n", indent, dev->name);
+        deeper = g_strconcat(indent, "|  ", NULL);
+        vh_cli_print_tree(list, dev, deeper);
+    }
+}
+
+static gboolean
+vh_cli_nodedev_list(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                    GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autofree char *cap = NULL;
+    gboolean tree = FALSE;
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "cap", 0, 0, G_OPTION_ARG_STRING, &cap,
+          "Only devices with this capability (only 'pci' is known)", "TYPE" },
+        { "tree", 0, 0, G_OPTION_ARG_NONE, &tree,
+          "Show devices as a tree by parent, as virsh nodedev-list --tree", NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    guint i;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 0, error))
+        return FALSE;
+    if (cap && !g_str_equal(cap, "pci")) {
+        g_autofree char *esc = g_strescape(cap, NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "nodedev-list: unknown capability '%s'; virt-hostdev "
+                    "knows only PCI devices (--cap pci)", esc);
+        return FALSE;
+    }
+    if (tree && json) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "nodedev-list: --tree and --json do not go together");
+        return FALSE;
+    }
+    if (!(list = vh_cli_scan(cli, FALSE, error)))
+        return FALSE;
+    if (tree) {
+        g_print("computer\n");
+        vh_cli_print_tree(list, NULL, "  ");
+        return TRUE;
+    }
+    if (json) {
+        g_print("[");
+        for (i = 0; i < list->devices->len; i++) {
+            const VhNodeDevice *dev = g_ptr_array_index(list->devices, i);
+            g_print("%s\"%s\"", i ? "," : "", dev->name);
+        }
+        g_print("]\n");
+        return TRUE;
+    }
+    for (i = 0; i < list->devices->len; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(list->devices, i);
+        g_print("%s\n", dev->name);
+    }
+    return TRUE;
+}
+
+static gboolean
+vh_cli_nodedev_dumpxml(VhCli *cli, const VhCliVerb *verb, int argc,
+                       char **argv, GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autofree char *xml = NULL;
+    gboolean all = FALSE;
+    const GOptionEntry entries[] = {
+        { "all", 0, 0, G_OPTION_ARG_NONE, &all,
+          "Every PCI device in one <devices> document", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    const VhNodeDevice *dev = NULL;
+    VhPciAddress addr;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 1, error))
+        return FALSE;
+    if (all == (argc == 2)) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "nodedev-dumpxml: give either a DEVICE or --all");
+        return FALSE;
+    }
+    if (!all && !vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!(list = vh_cli_scan(cli, TRUE, error)))
+        return FALSE;
+    if (!all && !(dev = vh_node_device_list_find(list, &addr, error)))
+        return FALSE;
+    xml = dev ? vh_node_device_format_xml(list, dev, error)
+              : vh_node_device_list_format_xml(list, error);
+    if (!xml)
+        return FALSE;
+    g_print("%s", xml);
+    return TRUE;
+}
+
+static void
+vh_cli_print_info(const VhNodeDeviceList *list, const VhNodeDevice *dev,
+                  const VhAssignVerdict *verdict)
+{
+    GPtrArray *members = vh_node_device_list_group(list, dev);
+    g_autofree char *group = NULL;
+    g_autofree char *reset = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    if (members) {
+        g_autofree char *status = vh_cli_group_status(list, dev->group);
+        GString *s = g_string_new(NULL);
+
+        for (i = 0; i < members->len; i++) {
+            const VhNodeDevice *m = g_ptr_array_index(members, i);
+            g_string_append_printf(s, "%s%s", i ? " " : "",
+                                   vh_pci_address_format(&m->addr, buf));
+        }
+        group = g_strdup_printf("%u (%s): %s", dev->group, s->str, status);
+        g_string_free(s, TRUE);
+    }
+    if (verdict->reset_methods)
+        reset = *verdict->reset_methods ? g_strjoinv(" ", verdict->reset_methods)
+                                        : g_strdup("none");
+    g_print("Name:         %s\n", dev->name);
+    g_print("Address:      %s\n", vh_pci_address_format(&dev->addr, buf));
+    g_print("Vendor:       0x%04x %s\n", dev->vendor, vh_cli_or(dev->vendor_name, ""));
+    g_print("Product:      0x%04x %s\n", dev->device, vh_cli_or(dev->product_name, ""));
+    if (dev->klass >= 0)
+        g_print("Class:        0x%06x\n", (guint) dev->klass);
+    g_print("Type:         %s\n", vh_node_device_is_bridge(dev) ? "bridge" : "endpoint");
+    g_print("Driver:       %s\n", vh_cli_or(dev->driver, "(none)"));
+    g_print("Parent:       %s\n", dev->parent);
+    g_print("IOMMU group:  %s\n", vh_cli_or(group, "(none)"));
+    if (dev->numa_node >= 0)
+        g_print("NUMA node:    %d\n", dev->numa_node);
+    g_print("Reset:        %s\n", vh_cli_or(reset, "(kernel does not name methods)"));
+    g_print("Verdict:      %s (%s)\n", vh_assign_verdict_code(verdict),
+            verdict->assignable ? "assignable" : "not assignable");
+    for (i = 0; i < verdict->reasons->len; i++) {
+        const VhAssignReason *r = g_ptr_array_index(verdict->reasons, i);
+        g_print("  %s: %s\n", vh_assign_code_string(r->code), r->message);
+    }
+}
+
+static gboolean
+vh_cli_nodedev_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                    GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autoptr(VhHostUsage) usage = NULL;
+    g_autoptr(VhAssignVerdict) verdict = NULL;
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print a JSON object with the device, its group and the verdict",
+          NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    const VhNodeDevice *dev;
+    VhPciAddress addr;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!(list = vh_cli_scan(cli, TRUE, error)))
+        return FALSE;
+    if (!(dev = vh_node_device_list_find(list, &addr, error)))
+        return FALSE;
+    if (!(usage = vh_cli_host_usage(cli, error)))
+        return FALSE;
+    verdict = vh_assign_check(list, dev, usage, cli->sysfs);
+    if (json) {
+        g_autofree char *out = vh_node_device_info_format_json(dev, verdict, error);
+        if (!out)
+            return FALSE;
+        g_print("%s", out);
+        return TRUE;
+    }
+    vh_cli_print_info(list, dev, verdict);
+    return TRUE;
+}
+
+static gboolean vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc,
+                            char **argv, GError **error);
+
+static const VhCliVerb vh_cli_verbs[] = {
+    { "help", "[VERB]", "Show the verbs, or the options of one verb.",
+      vh_cli_help },
+    { "iommu-groups", "[DEVICE]",
+      "List IOMMU groups, whether each is viable for VFIO and which members "
+      "block it; with DEVICE (0000:01:02.0, 01:02.0 or pci_0000_01_02_0) "
+      "only its group.",
+      vh_cli_iommu_groups },
+    { "nodedev-list", "",
+      "List PCI node devices by libvirt name (pci_0000_01_02_0).",
+      vh_cli_nodedev_list },
+    { "nodedev-info", "DEVICE",
+      "Show a device's facts and whether and how it can be assigned: ok, "
+      "needs-group (peers to hold), bridge, no-iommu, host-critical "
+      "(what the host uses on it), no-reset (a warning).",
+      vh_cli_nodedev_info },
+    { "nodedev-dumpxml", "DEVICE | --all",
+      "Print libvirt node-device XML for DEVICE, or every PCI device in one "
+      "<devices> document with --all.",
+      vh_cli_nodedev_dumpxml },
+};
+
+static const VhCliVerb *
+vh_cli_find_verb(const char *name)
+{
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(vh_cli_verbs); i++) {
+        if (g_str_equal(vh_cli_verbs[i].name, name))
+            return &vh_cli_verbs[i];
+    }
+    return NULL;
+}
+
+static char *
+vh_cli_verb_list(void)
+{
+    GString *s = g_string_new("Verbs:\n");
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(vh_cli_verbs); i++) {
+        g_string_append_printf(s, "  %-16s %s\n", vh_cli_verbs[i].name,
+                               vh_cli_verbs[i].params);
+    }
+    g_string_append(s, "\nRun `virt-hostdev VERB --help` for the options of "
+                    "a verb.\nExit status: 0 ok, 1 operation failed, 2 bad "
+                    "usage or bad input.");
+    return g_string_free(s, FALSE);
+}
+
+static gboolean
+vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+            GError **error)
+{
+    const VhCliVerb *target;
+    g_autofree char *list = NULL;
+    char *help_argv[] = { NULL, (char *) "--help", NULL };
+    char **pargv = help_argv;
+    int pargc = 2;
+
+    if (!vh_cli_parse_verb(cli, verb, NULL, &argc, &argv, 0, 1, error))
+        return FALSE;
+    if (argc == 1) {
+        list = vh_cli_verb_list();
+        g_print("Usage: virt-hostdev [--sysfs-root=DIR] [--state-dir=DIR] "
+                "VERB [OPTIONS] [ARGS]\n\n%s\n", list);
+        return TRUE;
+    }
+    if (!(target = vh_cli_find_verb(argv[1]))) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "help: unknown verb '%s'; run `virt-hostdev help` for "
+                    "the list", argv[1]);
+        return FALSE;
+    }
+    /* GOption prints the verb's help and exits 0. */
+    help_argv[0] = (char *) target->name;
+    return target->run(cli, target, pargc, pargv, error);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static int
+vh_cli_main(int argc, char **argv, const VhCliHooks *hooks, GError **error)
+{
+    g_autoptr(GOptionContext) ctx = NULL;
+    g_autofree char *list = NULL;
+    VhCli cli = { 0 };
+    VhCliGlobals early = { 0 };
+    gboolean version = FALSE;
+    const GOptionEntry entries[] = {
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
+          "Print the version and exit", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    const VhCliVerb *verb;
+    gboolean ok;
+
+    ctx = g_option_context_new("VERB [OPTIONS] [ARGS]");
+    g_option_context_set_summary(ctx, "Group-aware PCI device assignment "
+                                 "for virtual machines (VFIO).");
+    list = vh_cli_verb_list();
+    g_option_context_set_description(ctx, list);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_group(ctx, vh_cli_globals_group(&early));
+    /* Stop at the verb: what follows belongs to it. */
+    g_option_context_set_strict_posix(ctx, TRUE);
+    if (!g_option_context_parse(ctx, &argc, &argv, error))
+        return VH_EXIT_USAGE;
+
+    if (version) {
+        g_print("virt-hostdev %s\n", VH_VERSION);
+        vh_cli_globals_clear(&early);
+        return VH_EXIT_OK;
+    }
+    if (argc < 2) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "no verb given; run `virt-hostdev help` for the list");
+        vh_cli_globals_clear(&early);
+        return VH_EXIT_USAGE;
+    }
+    if (!(verb = vh_cli_find_verb(argv[1]))) {
+        g_autofree char *esc = g_strescape(argv[1], NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "unknown verb '%s'; run `virt-hostdev help` for the list",
+                    esc);
+        vh_cli_globals_clear(&early);
+        return VH_EXIT_USAGE;
+    }
+
+    cli.opts.sysfs_root = g_strdup(g_getenv("VIRT_HOSTDEV_SYSFS_ROOT"));
+    if (!cli.opts.sysfs_root || !*cli.opts.sysfs_root) {
+        g_free(cli.opts.sysfs_root);
+        cli.opts.sysfs_root = g_strdup(VH_DEFAULT_SYSFS_ROOT);
+    }
+    cli.opts.proc_root = g_strdup(g_getenv("VIRT_HOSTDEV_PROC_ROOT"));
+    if (!cli.opts.proc_root || !*cli.opts.proc_root) {
+        g_free(cli.opts.proc_root);
+        cli.opts.proc_root = g_strdup("/proc");
+    }
+    cli.opts.state_dir = g_strdup(VH_DEFAULT_STATE_DIR);
+    vh_cli_globals_merge(&cli.opts, &early);
+
+    cli.hooks = hooks;
+    ok = verb->run(&cli, verb, argc - 1, argv + 1, error);
+    vh_cli_clear(&cli);
+    if (ok)
+        return VH_EXIT_OK;
+    return vh_error_is_invalid_input(*error) ? VH_EXIT_USAGE : VH_EXIT_FAILED;
+}
+
+int
+vh_cli_run(int argc, char **argv, const VhCliHooks *hooks)
+{
+    g_autoptr(GError) error = NULL;
+    int status;
+
+    status = vh_cli_main(argc, argv, hooks, &error);
+    if (status != VH_EXIT_OK) {
+        /* One line: messages are built unbroken; be sure of it. */
+        g_autofree char *msg = g_strdup(error ? error->message : "failed");
+        g_strdelimit(msg, "\n\r", ' ');
+        g_printerr("virt-hostdev: %s\n", msg);
+    }
+    return status;
+}
