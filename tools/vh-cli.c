@@ -18,6 +18,7 @@
 #include "vh-assign.h"
 #include "vh-error.h"
 #include "vh-host-usage.h"
+#include "vh-hostdev.h"
 #include "vh-iommu-group.h"
 #include "vh-node-device-json.h"
 #include "vh-node-device-xml.h"
@@ -43,6 +44,7 @@ typedef struct {
     const VhCliHooks *hooks;    /* NULL: the real kernel */
     VhSysfs *sysfs;             /* opened on first use */
     VhSysfs *proc;
+    VhSysfs *dev;
 } VhCli;
 
 typedef struct _VhCliVerb VhCliVerb;
@@ -108,6 +110,7 @@ vh_cli_clear(VhCli *cli)
     vh_cli_globals_clear(&cli->opts);
     g_clear_pointer(&cli->sysfs, vh_sysfs_free);
     g_clear_pointer(&cli->proc, vh_sysfs_free);
+    g_clear_pointer(&cli->dev, vh_sysfs_free);
 }
 
 static const VhSysfs *
@@ -518,6 +521,174 @@ vh_cli_nodedev_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     return TRUE;
 }
 
+/* ---- hostdev manager verbs ---------------------------------------------- */
+
+/* Loading modules changes the running kernel: only for the real /sys. */
+static gboolean
+vh_cli_no_modprobe(gpointer data, const char *module, GError **error)
+{
+    g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
+                "driver %s is not loaded below --sysfs-root %s, and modules "
+                "are loaded only for /sys", module, (const char *) data);
+    return FALSE;
+}
+
+static gboolean
+vh_cli_hostdev(VhCli *cli, VhHostdev *ret_h, GError **error)
+{
+    const char *dev_root = cli->hooks && cli->hooks->dev_root ?
+                           cli->hooks->dev_root : "/dev";
+    const char *timeout = g_getenv("VIRT_HOSTDEV_TIMEOUT_MS");
+    VhHostdev h = { 0 };
+
+    if (!(h.sysfs = vh_cli_sysfs(cli, error)))
+        return FALSE;
+    if (!cli->proc && !(cli->proc = vh_sysfs_new(cli->opts.proc_root, error))) {
+        g_prefix_error(error, "--proc-root: ");
+        return FALSE;
+    }
+    if (!cli->dev && !(cli->dev = vh_sysfs_new(dev_root, error)))
+        return FALSE;
+    h.proc = cli->proc;
+    h.dev = cli->dev;
+    h.state_dir = cli->opts.state_dir;
+    if (cli->hooks && cli->hooks->load_module) {
+        h.load_module = cli->hooks->load_module;
+        h.load_module_data = cli->hooks->data;
+    } else if (g_str_equal(cli->opts.sysfs_root, "/sys")) {
+        h.load_module = vh_hostdev_modprobe;
+    } else {
+        h.load_module = vh_cli_no_modprobe;
+        h.load_module_data = cli->opts.sysfs_root;
+    }
+    h.fault = g_getenv("VIRT_HOSTDEV_FAULT");
+    h.timeout_ms = timeout ? (guint) g_ascii_strtoull(timeout, NULL, 10) : 0;
+    *ret_h = h;
+    return TRUE;
+}
+
+static void
+vh_cli_print_plan(const VhPlan *plan, const char *indent)
+{
+    g_autofree char *text = vh_plan_format(plan);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint i;
+
+    for (i = 0; lines[i]; i++) {
+        if (*lines[i])
+            g_print("%s%s\n", indent, lines[i]);
+    }
+}
+
+static gboolean
+vh_cli_nodedev_detach(VhCli *cli, const VhCliVerb *verb, int argc,
+                      char **argv, GError **error)
+{
+    g_autofree char *driver = NULL;
+    g_autofree char *owner = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    gboolean no_hold = FALSE;
+    gboolean dry_run = FALSE;
+    gboolean force = FALSE;
+    const GOptionEntry entries[] = {
+        { "driver", 0, 0, G_OPTION_ARG_STRING, &driver,
+          "vfio (vfio-pci, the default) or stub (pci-stub)", "DRIVER" },
+        { "owner", 0, 0, G_OPTION_ARG_STRING, &owner,
+          "Who the group belongs to: a domain name or UUID (default manual)",
+          "NAME" },
+        { "no-hold", 0, 0, G_OPTION_ARG_NONE, &no_hold,
+          "Do not hold the group's other endpoints (the group stays not "
+          "viable)", NULL },
+        { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+          "Print the plan and change nothing", NULL },
+        { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+          "Take devices the host uses (mounts, routes, console)", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    VhDetachOptions opts = { 0 };
+    VhHostdev h;
+    VhPciAddress addr;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!driver || g_str_equal(driver, "vfio") || g_str_equal(driver, "vfio-pci")) {
+        opts.driver = "vfio-pci";
+    } else if (g_str_equal(driver, "stub") || g_str_equal(driver, "pci-stub")) {
+        opts.driver = "pci-stub";
+    } else {
+        g_autofree char *esc = g_strescape(driver, NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "nodedev-detach: unknown --driver '%s': use vfio or stub",
+                    esc);
+        return FALSE;
+    }
+    opts.owner = owner;
+    opts.hold = !no_hold;
+    opts.dry_run = dry_run;
+    opts.force = force;
+    if (!vh_cli_hostdev(cli, &h, error) ||
+        !vh_hostdev_detach(&h, &addr, &opts, &plan, error))
+        return FALSE;
+    if (dry_run) {
+        g_print("Plan to detach %s (nothing changed):\n",
+                vh_pci_address_nodedev_name(&addr, buf));
+    } else {
+        g_print("Device %s detached\n", vh_pci_address_nodedev_name(&addr, buf));
+    }
+    vh_cli_print_plan(plan, "  ");
+    return TRUE;
+}
+
+static gboolean
+vh_cli_nodedev_reattach(VhCli *cli, const VhCliVerb *verb, int argc,
+                        char **argv, GError **error)
+{
+    g_autoptr(VhPlan) plan = NULL;
+    gboolean dry_run = FALSE;
+    const GOptionEntry entries[] = {
+        { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+          "Print the plan and change nothing", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    VhHostdev h;
+    VhPciAddress addr;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!vh_cli_hostdev(cli, &h, error) ||
+        !vh_hostdev_reattach(&h, &addr, dry_run, &plan, error))
+        return FALSE;
+    vh_pci_address_nodedev_name(&addr, buf);
+    if (dry_run)
+        g_print("Plan to re-attach %s (nothing changed):\n", buf);
+    else if (plan->moves->len > 0)
+        g_print("Device %s re-attached\n", buf);
+    vh_cli_print_plan(plan, plan->moves->len > 0 || dry_run ? "  " : "");
+    return TRUE;
+}
+
+static gboolean
+vh_cli_recover(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+               GError **error)
+{
+    g_autoptr(VhPlan) plan = NULL;
+    VhHostdev h;
+
+    if (!vh_cli_parse_verb(cli, verb, NULL, &argc, &argv, 0, 0, error))
+        return FALSE;
+    if (!vh_cli_hostdev(cli, &h, error) ||
+        !vh_hostdev_recover(&h, &plan, error))
+        return FALSE;
+    vh_cli_print_plan(plan, "");
+    return TRUE;
+}
+
 static gboolean vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc,
                             char **argv, GError **error);
 
@@ -537,6 +708,20 @@ static const VhCliVerb vh_cli_verbs[] = {
       "needs-group (peers to hold), bridge, no-iommu, host-critical "
       "(what the host uses on it), no-reset (a warning).",
       vh_cli_nodedev_info },
+    { "nodedev-detach", "DEVICE",
+      "Detach DEVICE for assignment (vfio-pci) and hold the other endpoints "
+      "of its IOMMU group on pci-stub, recording the owner; refuses what the "
+      "host uses unless --force.",
+      vh_cli_nodedev_detach },
+    { "nodedev-reattach", "DEVICE",
+      "Give DEVICE back to the driver it had; the last assigned device of a "
+      "group gives the held peers back too.  A device virt-hostdev did not "
+      "detach is left alone.",
+      vh_cli_nodedev_reattach },
+    { "recover", "",
+      "Roll back an operation that was cut short (crash, kill), so that every "
+      "device is on a consistent driver and the registry holds.",
+      vh_cli_recover },
     { "nodedev-dumpxml", "DEVICE | --all",
       "Print libvirt node-device XML for DEVICE, or every PCI device in one "
       "<devices> document with --all.",

@@ -194,14 +194,11 @@ vh_fake_sysfs_group(VhFakeSysfs *fake, const char *addr, const char *devdir,
            vh_fake_sysfs_link(fake, member, devdir, error);
 }
 
-static gboolean
-vh_fake_sysfs_driver(VhFakeSysfs *fake, const char *addr, const char *devdir,
-                     const char *driver, GError **error)
+gboolean
+vh_fake_sysfs_add_driver(VhFakeSysfs *fake, const char *name, GError **error)
 {
     static const char * const files[] = { "bind", "unbind", "new_id", "remove_id" };
-    g_autofree char *drvdir = g_strdup_printf("bus/pci/drivers/%s", driver);
-    g_autofree char *backlink = g_strdup_printf("%s/%s", drvdir, addr);
-    g_autofree char *link = g_strdup_printf("%s/driver", devdir);
+    g_autofree char *drvdir = g_strdup_printf("bus/pci/drivers/%s", name);
     gsize i;
 
     if (!vh_fake_sysfs_mkdir(fake, drvdir, error))
@@ -211,7 +208,26 @@ vh_fake_sysfs_driver(VhFakeSysfs *fake, const char *addr, const char *devdir,
         if (!vh_fake_sysfs_write(fake, relpath, "", 0, error))
             return FALSE;
     }
-    return vh_fake_sysfs_link(fake, link, drvdir, error) &&
+    return TRUE;
+}
+
+gboolean
+vh_fake_sysfs_add_link(VhFakeSysfs *fake, const char *relpath,
+                       const char *target, GError **error)
+{
+    return vh_fake_sysfs_link(fake, relpath, target, error);
+}
+
+static gboolean
+vh_fake_sysfs_driver(VhFakeSysfs *fake, const char *addr, const char *devdir,
+                     const char *driver, GError **error)
+{
+    g_autofree char *drvdir = g_strdup_printf("bus/pci/drivers/%s", driver);
+    g_autofree char *backlink = g_strdup_printf("%s/%s", drvdir, addr);
+    g_autofree char *link = g_strdup_printf("%s/driver", devdir);
+
+    return vh_fake_sysfs_add_driver(fake, driver, error) &&
+           vh_fake_sysfs_link(fake, link, drvdir, error) &&
            vh_fake_sysfs_link(fake, backlink, devdir, error);
 }
 

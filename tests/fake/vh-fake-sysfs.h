@@ -128,4 +128,16 @@ gboolean vh_fake_sysfs_add_file(VhFakeSysfs *fake, const char *relpath,
 gboolean vh_fake_sysfs_add_raw_link(VhFakeSysfs *fake, const char *relpath,
                                     const char *target, GError **error);
 
+/* A link at @relpath to @target (both relative to the root), written
+ * relative as the kernel writes its links.  The directory above @relpath
+ * must exist. */
+gboolean vh_fake_sysfs_add_link(VhFakeSysfs *fake, const char *relpath,
+                                const char *target, GError **error);
+
+/* bus/pci/drivers/@name with its bind, unbind, new_id and remove_id files,
+ * as registering a PCI driver makes it; an existing one keeps its links
+ * (its control files are emptied). */
+gboolean vh_fake_sysfs_add_driver(VhFakeSysfs *fake, const char *name,
+                                  GError **error);
+
 G_END_DECLS

@@ -42,6 +42,21 @@ tb_assert_eq "host-critical False $nic $disk" "$(verdict 0000:01:01.0)" \
 "$vh" nodedev-info 0000:01:01.0 | grep -q "default route via $ifname (gateway 192.0.2.1)" ||
     tb_fail "nodedev-info 01:01.0 does not name the default route via $ifname"
 
+# The manager refuses to detach 01:01.0: holding its peers would take the
+# disk and the route from the host; nothing changes.
+before=$(for d in 0000:01:01.0 0000:01:02.0 $disk; do tb_driver_of $d; done | tr '\n' ' ')
+status=0
+out=$("$vh" nodedev-detach 0000:01:01.0 2>&1) || status=$?
+tb_assert_eq 1 "$status" "exit status of nodedev-detach 01:01.0 with the host using its group"
+[[ $out == *"$disk (virtio-pci, would be held): mounted filesystem /mnt/data on $blk"* ]] ||
+    tb_fail "the refusal does not name the disk: $out"
+[[ $out == *"--force"* ]] || tb_fail "the refusal does not say how to override: $out"
+tb_assert_eq "$before" \
+    "$(for d in 0000:01:01.0 0000:01:02.0 $disk; do tb_driver_of $d; done | tr '\n' ' ')" \
+    "drivers after the refused detach"
+[[ ! -e /run/virt-hostdev/registry.json ]] || tb_fail "the refused detach wrote the registry"
+echo "refused: $out"
+
 # Without the mount and the route the group is merely shared.
 ip route del default
 ip addr flush dev "$ifname"

@@ -1,0 +1,527 @@
+/*
+ * vh-hostdev.c: the hostdev manager: group-aware detach, hold, reattach
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "hostdev.manager"
+
+#include <string.h>
+
+#include "vh-error.h"
+#include "vh-host-usage.h"
+#include "vh-hostdev.h"
+#include "vh-iommu-group.h"
+#include "vh-node-device.h"
+
+#define VH_HOLD_DRIVER "pci-stub"
+#define VH_DEFAULT_OWNER "manual"
+
+/* ---- plans -------------------------------------------------------------- */
+
+static void
+vh_plan_move_free(VhPlanMove *move)
+{
+    if (!move)
+        return;
+    g_free(move->from);
+    g_free(move->to);
+    g_free(move);
+}
+
+static VhPlan *
+vh_plan_new(void)
+{
+    VhPlan *plan = g_new0(VhPlan, 1);
+
+    plan->moves = g_ptr_array_new_with_free_func((GDestroyNotify) vh_plan_move_free);
+    plan->notes = g_ptr_array_new_with_free_func(g_free);
+    return plan;
+}
+
+void
+vh_plan_free(VhPlan *plan)
+{
+    if (!plan)
+        return;
+    g_ptr_array_unref(plan->moves);
+    g_ptr_array_unref(plan->notes);
+    g_free(plan);
+}
+
+static void
+vh_plan_add(VhPlan *plan, const VhPciAddress *addr, const char *from,
+            const char *to, VhHostdevRole role)
+{
+    VhPlanMove *move = g_new0(VhPlanMove, 1);
+
+    move->addr = *addr;
+    move->from = g_strdup(from);
+    move->to = g_strdup(to);
+    move->role = role;
+    g_ptr_array_add(plan->moves, move);
+}
+
+static void G_GNUC_PRINTF(2, 3)
+vh_plan_note(VhPlan *plan, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_ptr_array_add(plan->notes, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+char *
+vh_plan_format(const VhPlan *plan)
+{
+    GString *s = g_string_new(NULL);
+    guint i;
+
+    for (i = 0; i < plan->moves->len; i++) {
+        const VhPlanMove *m = g_ptr_array_index(plan->moves, i);
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        g_string_append_printf(s, "%s: %s -> %s (%s)\n",
+                               vh_pci_address_format(&m->addr, buf),
+                               m->from ? m->from : "no driver",
+                               m->to ? m->to : "no driver",
+                               vh_hostdev_role_string(m->role));
+    }
+    for (i = 0; i < plan->notes->len; i++)
+        g_string_append_printf(s, "%s\n", (char *) g_ptr_array_index(plan->notes, i));
+    return g_string_free(s, FALSE);
+}
+
+/* ---- running steps --------------------------------------------------------- */
+
+/*
+ * The context for step @n of @op: h->fault is "OP:N" (abort before the
+ * step) or "OP:N:PHASE" (abort inside it, at that write); the copy carries
+ * only the PHASE for the binding code, or nothing.
+ */
+static VhHostdev
+vh_hostdev_for_step(const VhHostdev *h, const char *op, guint n)
+{
+    VhHostdev step = *h;
+    g_autofree char *prefix = g_strdup_printf("%s:%u", op, n);
+
+    step.fault = NULL;
+    if (!h->fault || !g_str_has_prefix(h->fault, prefix))
+        return step;
+    if (h->fault[strlen(prefix)] == '\0')
+        vh_hostdev_fault_point(h, h->fault);
+    else if (h->fault[strlen(prefix)] == ':')
+        step.fault = h->fault + strlen(prefix) + 1;
+    return step;
+}
+
+static gboolean
+vh_hostdev_move(const VhHostdev *h, const VhPciAddress *addr, const char *to,
+                GError **error)
+{
+    /* Towards our drivers a bind; away from them a restore. */
+    if (to && (g_str_equal(to, "vfio-pci") || g_str_equal(to, VH_HOLD_DRIVER)))
+        return vh_pci_driver_bind(h, addr, to, error);
+    return vh_pci_driver_restore(h, addr, to, error);
+}
+
+/* Put steps [0, @upto] back on their "from" drivers, last first. */
+static gboolean
+vh_hostdev_undo(const VhHostdev *h, const VhJournal *journal, guint upto,
+                VhPlan *undone, GError **error)
+{
+    gboolean ok = TRUE;
+    guint i;
+
+    for (i = MIN(upto + 1, journal->steps->len); i > 0; i--) {
+        const VhJournalStep *step = g_ptr_array_index(journal->steps, i - 1);
+        g_autoptr(GError) err = NULL;
+        g_autofree char *now = NULL;
+
+        if (!vh_pci_driver_current(h, &step->addr, &now, &err)) {
+            g_debug("undo: %s", err->message);
+            g_clear_error(&err);
+        }
+        if (!vh_hostdev_move(h, &step->addr, step->from_driver, &err)) {
+            /* Keep going: give back what can be given back. */
+            if (ok)
+                g_propagate_error(error, g_steal_pointer(&err));
+            ok = FALSE;
+            continue;
+        }
+        if (undone && g_strcmp0(now, step->from_driver) != 0)
+            vh_plan_add(undone, &step->addr, now, step->from_driver,
+                        VH_ROLE_DETACHED);
+    }
+    return ok;
+}
+
+/*
+ * Run @journal: persist it, then each step with its index persisted
+ * before it; commit the registry and drop the journal at the end.  On a
+ * failed step, undo what ran and leave the registry as it was.
+ */
+static gboolean
+vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
+{
+    g_autoptr(GError) failure = NULL;
+    g_autoptr(GError) undo = NULL;
+    guint i;
+
+    for (i = 0; i < journal->steps->len; i++) {
+        const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
+        VhHostdev stepctx;
+
+        /* Persist the intent before the step, never after. */
+        journal->next = i;
+        if (!vh_journal_save(journal, h->state_dir, &failure))
+            break;
+        stepctx = vh_hostdev_for_step(h, journal->operation, i);
+        if (!vh_hostdev_move(&stepctx, &step->addr, step->to_driver, &failure))
+            break;
+    }
+    if (!failure) {
+        journal->next = journal->steps->len;
+        if (vh_registry_save(journal->after, h->state_dir, &failure))
+            return vh_journal_remove(h->state_dir, error);
+    }
+
+    /* Undo what ran, the failed step included (it may have run in part). */
+    if (!vh_hostdev_undo(h, journal, i, NULL, &undo) ||
+        !vh_journal_remove(h->state_dir, &undo)) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
+                    "%s; undoing the %s failed too: %s; run `virt-hostdev "
+                    "recover`", failure->message, journal->operation,
+                    undo->message);
+        return FALSE;
+    }
+    g_propagate_error(error, g_steal_pointer(&failure));
+    return FALSE;
+}
+
+/* ---- checks shared by operations ------------------------------------------------ */
+
+typedef struct {
+    VhRegistry *registry;
+    VhNodeDeviceList *list;
+    VhStateLock *lock;
+} VhHostdevState;
+
+static void
+vh_hostdev_state_clear(VhHostdevState *st)
+{
+    g_clear_pointer(&st->list, vh_node_device_list_free);
+    g_clear_pointer(&st->registry, vh_registry_free);
+    g_clear_pointer(&st->lock, vh_state_unlock);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VhHostdevState, vh_hostdev_state_clear)
+
+/* Lock, refuse while an interrupted operation waits, read everything. */
+static gboolean
+vh_hostdev_begin(const VhHostdev *h, VhHostdevState *st, GError **error)
+{
+    g_autoptr(VhJournal) pending = NULL;
+
+    if (!(st->lock = vh_state_lock(h->state_dir, h->timeout_ms ? h->timeout_ms
+                                                               : 30000, error)))
+        return FALSE;
+    if (!vh_journal_load(h->state_dir, &pending, error))
+        return FALSE;
+    if (pending) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
+                    "an interrupted %s for %s is pending in %s; run "
+                    "`virt-hostdev recover` first", pending->operation,
+                    pending->owner, h->state_dir);
+        return FALSE;
+    }
+    if (!(st->registry = vh_registry_load(h->state_dir, error)))
+        return FALSE;
+    st->list = vh_node_device_list_scan(h->sysfs, 0, error);
+    return st->list != NULL;
+}
+
+/* Refuse when the host uses any device that would move (unless forced). */
+static gboolean
+vh_hostdev_guard(const VhHostdev *h, const VhPlan *plan, gboolean force,
+                 GError **error)
+{
+    g_autoptr(VhHostUsage) usage = NULL;
+    g_autoptr(GString) what = g_string_new(NULL);
+    guint i;
+    guint j;
+
+    if (!(usage = vh_host_usage_scan(h->sysfs, h->proc, error)))
+        return FALSE;
+    for (i = 0; i < plan->moves->len; i++) {
+        const VhPlanMove *m = g_ptr_array_index(plan->moves, i);
+        g_autoptr(GPtrArray) uses = vh_host_usage_lookup(usage, &m->addr);
+
+        for (j = 0; j < uses->len; j++) {
+            g_autofree char *desc = vh_host_use_describe(g_ptr_array_index(uses, j));
+            char buf[VH_PCI_ADDRESS_BUFLEN];
+
+            g_string_append_printf(what, "%s%s (%s, would be %s): %s",
+                                   what->len ? "; " : "",
+                                   vh_pci_address_format(&m->addr, buf),
+                                   m->from ? m->from : "no driver",
+                                   vh_hostdev_role_string(m->role), desc);
+        }
+    }
+    if (what->len == 0 || force)
+        return TRUE;
+    g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CRITICAL,
+                "refusing: the host uses what this would take: %s; free it "
+                "first, choose another device, or pass --force", what->str);
+    return FALSE;
+}
+
+/* ---- detach ------------------------------------------------------------------- */
+
+static gboolean
+vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
+                       const VhNodeDevice *dev, const VhDetachOptions *opts,
+                       const char *owner, const char *driver, VhPlan *plan,
+                       VhJournal *journal, GError **error)
+{
+    GPtrArray *members = vh_node_device_list_group(st->list, dev);
+    const char *group_owner;
+    const VhRegistryEntry *mine = vh_registry_lookup(st->registry, &dev->addr);
+    g_autoptr(GPtrArray) blockers = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    vh_pci_address_format(&dev->addr, buf);
+    if (vh_node_device_is_bridge(dev)) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
+                    "%s (%s) is a bridge: vfio-pci takes endpoints only; "
+                    "detach the devices behind it", buf,
+                    dev->driver ? dev->driver : "no driver");
+        return FALSE;
+    }
+    if (!members) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
+                    "%s (%s) is in no IOMMU group: the IOMMU is off or does "
+                    "not cover it; boot with intel_iommu=on or amd_iommu=on",
+                    buf, dev->driver ? dev->driver : "no driver");
+        return FALSE;
+    }
+    group_owner = vh_registry_group_owner(st->registry, dev->group);
+    if (group_owner && !g_str_equal(group_owner, owner)) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s (%s): IOMMU group %u belongs to %s; release it there "
+                    "first (`virt-hostdev nodedev-reattach` of its devices)",
+                    buf, dev->driver ? dev->driver : "no driver", dev->group,
+                    group_owner);
+        return FALSE;
+    }
+    if (mine && mine->role == VH_ROLE_HELD) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s is held on %s for %s as a peer of an assigned device; "
+                    "reattach that device first", buf, mine->driver, mine->owner);
+        return FALSE;
+    }
+
+    /* Step 1: the device itself. */
+    {
+        VhRegistryEntry entry = {
+            .addr = dev->addr,
+            .role = opts->hold ? VH_ROLE_ASSIGNED : VH_ROLE_DETACHED,
+            .owner = (char *) owner,
+            .driver = (char *) driver,
+            .original_driver = mine ? mine->original_driver : dev->driver,
+            .group = dev->group,
+        };
+        if (g_strcmp0(dev->driver, driver) != 0) {
+            vh_plan_add(plan, &dev->addr, dev->driver, driver, entry.role);
+            vh_journal_add_step(journal, &dev->addr, dev->driver, driver);
+        } else {
+            vh_plan_note(plan, "%s is already on %s", buf, driver);
+        }
+        vh_registry_set(journal->after, &entry);
+    }
+
+    /* Step 2: every other endpoint on a host driver, held on pci-stub. */
+    blockers = vh_iommu_group_blockers(st->list, dev->group);
+    for (i = 0; i < blockers->len; i++) {
+        const VhNodeDevice *peer = g_ptr_array_index(blockers, i);
+        char pbuf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (peer == dev)
+            continue;
+        vh_pci_address_format(&peer->addr, pbuf);
+        if (!opts->hold) {
+            vh_plan_note(plan, "--no-hold: group %u stays not viable while "
+                         "%s (%s) is on a host driver", dev->group, pbuf,
+                         peer->driver);
+            continue;
+        }
+        {
+            VhRegistryEntry held = {
+                .addr = peer->addr, .role = VH_ROLE_HELD, .owner = (char *) owner,
+                .driver = VH_HOLD_DRIVER, .original_driver = peer->driver,
+                .group = dev->group,
+            };
+            vh_plan_add(plan, &peer->addr, peer->driver, VH_HOLD_DRIVER,
+                        VH_ROLE_HELD);
+            vh_journal_add_step(journal, &peer->addr, peer->driver, VH_HOLD_DRIVER);
+            vh_registry_set(journal->after, &held);
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
+                  const VhDetachOptions *opts, VhPlan **ret_plan,
+                  GError **error)
+{
+    g_auto(VhHostdevState) st = { 0 };
+    g_autoptr(VhPlan) plan = vh_plan_new();
+    g_autoptr(VhJournal) journal = NULL;
+    const char *owner = opts->owner ? opts->owner : VH_DEFAULT_OWNER;
+    const char *driver = opts->driver ? opts->driver : "vfio-pci";
+    const VhNodeDevice *dev;
+    guint i;
+
+    if (!g_str_equal(driver, "vfio-pci") && !g_str_equal(driver, VH_HOLD_DRIVER)) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
+                    "unknown driver '%s': use vfio (vfio-pci) or stub (pci-stub)",
+                    driver);
+        return FALSE;
+    }
+    if (!vh_registry_owner_is_valid(owner)) {
+        g_autofree char *esc = g_strescape(owner, NULL);
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
+                    "invalid owner '%.64s': give a domain name or UUID, at "
+                    "most 256 bytes, no control characters", esc);
+        return FALSE;
+    }
+    if (!vh_hostdev_begin(h, &st, error))
+        return FALSE;
+    if (!(dev = vh_node_device_list_find(st.list, addr, error)))
+        return FALSE;
+
+    journal = vh_journal_new("detach", owner);
+    /* The registry after the operation starts as the one before it. */
+    {
+        g_autoptr(GPtrArray) entries = vh_registry_entries(st.registry);
+        for (i = 0; i < entries->len; i++)
+            vh_registry_set(journal->after, g_ptr_array_index(entries, i));
+    }
+    if (!vh_hostdev_plan_detach(h, &st, dev, opts, owner, driver, plan,
+                                journal, error))
+        return FALSE;
+    if (!vh_hostdev_guard(h, plan, opts->force, error))
+        return FALSE;
+    if (!opts->dry_run && !vh_hostdev_run(h, journal, error))
+        return FALSE;
+    *ret_plan = g_steal_pointer(&plan);
+    return TRUE;
+}
+
+/* ---- reattach ----------------------------------------------------------------- */
+
+gboolean
+vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
+                    gboolean dry_run, VhPlan **ret_plan, GError **error)
+{
+    g_auto(VhHostdevState) st = { 0 };
+    g_autoptr(VhPlan) plan = vh_plan_new();
+    g_autoptr(VhJournal) journal = NULL;
+    g_autoptr(GPtrArray) entries = NULL;
+    const VhRegistryEntry *entry;
+    const VhNodeDevice *dev;
+    gboolean others = FALSE;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    if (!vh_hostdev_begin(h, &st, error))
+        return FALSE;
+    if (!(dev = vh_node_device_list_find(st.list, addr, error)))
+        return FALSE;
+    vh_pci_address_format(addr, buf);
+    entry = vh_registry_lookup(st.registry, addr);
+    if (!entry) {
+        vh_plan_note(plan, "%s (%s) was not detached by virt-hostdev: left "
+                     "alone", buf, dev->driver ? dev->driver : "no driver");
+        *ret_plan = g_steal_pointer(&plan);
+        return TRUE;
+    }
+    if (entry->role == VH_ROLE_HELD) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s is held on %s for %s as a peer of an assigned device "
+                    "of group %u; reattach that device, which gives it back too",
+                    buf, entry->driver, entry->owner, entry->group);
+        return FALSE;
+    }
+
+    journal = vh_journal_new("reattach", entry->owner);
+    entries = vh_registry_entries(st.registry);
+    for (i = 0; i < entries->len; i++)
+        vh_registry_set(journal->after, g_ptr_array_index(entries, i));
+
+    vh_plan_add(plan, addr, dev->driver, entry->original_driver, entry->role);
+    vh_journal_add_step(journal, addr, dev->driver, entry->original_driver);
+    vh_registry_remove(journal->after, addr);
+
+    /* The last assigned device of the group gives the held peers back. */
+    for (i = 0; i < entries->len; i++) {
+        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
+        if (e->group == entry->group && e->role != VH_ROLE_HELD &&
+            !vh_pci_address_equal(&e->addr, addr))
+            others = TRUE;
+    }
+    for (i = 0; !others && i < entries->len; i++) {
+        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
+        const VhNodeDevice *peer;
+
+        if (e->group != entry->group || e->role != VH_ROLE_HELD)
+            continue;
+        peer = vh_node_device_list_lookup(st.list, &e->addr);
+        vh_plan_add(plan, &e->addr, peer ? peer->driver : e->driver,
+                    e->original_driver, VH_ROLE_HELD);
+        vh_journal_add_step(journal, &e->addr, peer ? peer->driver : e->driver,
+                            e->original_driver);
+        vh_registry_remove(journal->after, &e->addr);
+    }
+    if (others)
+        vh_plan_note(plan, "group %u stays held: other devices of it are "
+                     "still assigned to %s", entry->group, entry->owner);
+    if (!dry_run && !vh_hostdev_run(h, journal, error))
+        return FALSE;
+    *ret_plan = g_steal_pointer(&plan);
+    return TRUE;
+}
+
+/* ---- recover ------------------------------------------------------------------ */
+
+gboolean
+vh_hostdev_recover(const VhHostdev *h, VhPlan **ret_plan, GError **error)
+{
+    g_autoptr(VhStateLock) lock = NULL;
+    g_autoptr(VhJournal) journal = NULL;
+    g_autoptr(VhPlan) plan = vh_plan_new();
+
+    if (!(lock = vh_state_lock(h->state_dir, h->timeout_ms ? h->timeout_ms
+                                                           : 30000, error)))
+        return FALSE;
+    if (!vh_journal_load(h->state_dir, &journal, error))
+        return FALSE;
+    if (!journal) {
+        vh_plan_note(plan, "nothing to recover: no operation was interrupted");
+        *ret_plan = g_steal_pointer(&plan);
+        return TRUE;
+    }
+    /* The step at journal->next may have run in part: undo it as well. */
+    if (!vh_hostdev_undo(h, journal, journal->next, plan, error)) {
+        g_prefix_error(error, "recovering the interrupted %s for %s: ",
+                       journal->operation, journal->owner);
+        return FALSE;
+    }
+    if (!vh_journal_remove(h->state_dir, error))
+        return FALSE;
+    vh_plan_note(plan, "rolled back the interrupted %s for %s",
+                 journal->operation, journal->owner);
+    *ret_plan = g_steal_pointer(&plan);
+    return TRUE;
+}

@@ -1,0 +1,117 @@
+/*
+ * vh-hostdev.h: the hostdev manager: group-aware detach, hold, reattach
+ *
+ * Assigning a device means its whole IOMMU group: the device goes to
+ * vfio-pci (or pci-stub), every other endpoint of the group that is on a
+ * host driver is held on pci-stub, bridges stay as they are.  Each change
+ * is a numbered step written to the journal before it runs, under a lock
+ * on the state dir, so `recover` can undo an operation cut short.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "vh-pci-address.h"
+#include "vh-registry.h"
+#include "vh-sysfs.h"
+
+G_BEGIN_DECLS
+
+typedef gboolean (*VhLoadModuleFunc)(gpointer data, const char *module,
+                                     GError **error);
+
+/* What the manager works on; every kernel touchpoint is one of these. */
+typedef struct {
+    const VhSysfs *sysfs;
+    const VhSysfs *proc;
+    const VhSysfs *dev;         /* /dev: vfio/GROUP appears there */
+    const char *state_dir;
+    VhLoadModuleFunc load_module;   /* modprobe; tests simulate it */
+    gpointer load_module_data;
+    guint timeout_ms;           /* for the kernel to bind, and for the lock */
+    /* Fault injection for tests ("detach:2", "detach:2:unbind"): abort()
+     * when the named step (or phase of it) is reached.  NULL: none. */
+    const char *fault;
+} VhHostdev;
+
+/* The real modprobe (/sbin/modprobe -q MODULE). */
+gboolean vh_hostdev_modprobe(gpointer data, const char *module, GError **error);
+
+/* ---- binding one device (vh-pci-driver.c) ---------------------------- */
+
+/*
+ * Bind @addr to @driver the way that does not grab other devices (never
+ * new_id): load the module when the driver is missing, write
+ * driver_override, unbind from the current driver, drivers_probe, then
+ * wait (to the deadline) until the driver link names @driver and, for
+ * vfio-pci, until /dev/vfio/GROUP exists.  Already on @driver: TRUE.
+ */
+gboolean vh_pci_driver_bind(const VhHostdev *h, const VhPciAddress *addr,
+                            const char *driver, GError **error);
+
+/*
+ * Give @addr back: clear driver_override, unbind, and bind @driver
+ * (NULL: leave it without one), then verify.  Already there: TRUE.
+ */
+gboolean vh_pci_driver_restore(const VhHostdev *h, const VhPciAddress *addr,
+                               const char *driver, GError **error);
+
+/* The driver @addr is bound to now, or NULL; VH_SYSFS_ERROR_NOT_FOUND
+ * when the device does not exist. Free with g_free(). */
+gboolean vh_pci_driver_current(const VhHostdev *h, const VhPciAddress *addr,
+                               char **ret_driver, GError **error);
+
+/* abort() when @h->fault names @point (tests only). */
+void vh_hostdev_fault_point(const VhHostdev *h, const char *point);
+
+/* ---- operations (vh-hostdev.c) -------------------------------------- */
+
+typedef struct {
+    const char *driver;         /* "vfio-pci" (default) or "pci-stub" */
+    const char *owner;          /* default "manual" */
+    gboolean hold;              /* hold group peers (default TRUE) */
+    gboolean dry_run;
+    gboolean force;             /* take what the host uses */
+} VhDetachOptions;
+
+/* One device's move in a plan. */
+typedef struct {
+    VhPciAddress addr;
+    char *from;                 /* NULL: no driver */
+    char *to;                   /* NULL: no driver */
+    VhHostdevRole role;
+} VhPlanMove;
+
+typedef struct {
+    GPtrArray *moves;           /* VhPlanMove *, in the order they run */
+    GPtrArray *notes;           /* char *: what the user should know */
+} VhPlan;
+
+void vh_plan_free(VhPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhPlan, vh_plan_free)
+
+/* "0000:01:01.0: e1000 -> vfio-pci (assigned)" lines. Free with g_free(). */
+char *vh_plan_format(const VhPlan *plan);
+
+/* Detach @addr (and hold its group); *ret_plan says what was (or, with
+ * dry_run, would be) done. */
+gboolean vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
+                           const VhDetachOptions *opts, VhPlan **ret_plan,
+                           GError **error);
+
+/* Give @addr back to its original driver; when it was the last assigned
+ * device of its group, give the held peers back too.  A device we did not
+ * detach is left alone (*ret_plan has no moves and says so). */
+gboolean vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
+                             gboolean dry_run, VhPlan **ret_plan,
+                             GError **error);
+
+/* Undo an operation cut short (the journal's steps, in reverse), so that
+ * every device is back on the driver it had and the registry holds.  No
+ * journal: nothing to do (*ret_plan empty). */
+gboolean vh_hostdev_recover(const VhHostdev *h, VhPlan **ret_plan,
+                            GError **error);
+
+G_END_DECLS

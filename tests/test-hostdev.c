@@ -1,0 +1,347 @@
+/*
+ * test-hostdev.c: the hostdev manager over a simulated kernel
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "vh-error.h"
+#include "vh-fake-kernel.h"
+#include "vh-hostdev.h"
+#include "vh-test-topologies.h"
+
+typedef struct {
+    VhFakeSysfs *fake;
+    VhFakeSysfs *fakeproc;
+    VhSysfs *sysfs;
+    VhSysfs *proc;
+    VhSysfs *dev;
+    VhFakeKernel *kernel;
+    char *state_dir;
+    VhHostdev h;
+} Host;
+
+static gboolean
+host_load_module(gpointer data, const char *module, GError **error)
+{
+    return vh_fake_kernel_load_module(data, module, error);
+}
+
+static void
+host_setup(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+
+    host->fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed),
+                                   &err);
+    g_assert_no_error(err);
+    host->fakeproc = vh_fake_sysfs_new(NULL, 0, &err);
+    host->sysfs = vh_sysfs_new(vh_fake_sysfs_root(host->fake), &err);
+    host->proc = vh_sysfs_new(vh_fake_sysfs_root(host->fakeproc), &err);
+    g_assert_no_error(err);
+    host->kernel = vh_fake_kernel_new(host->fake, host->sysfs, &err);
+    g_assert_no_error(err);
+    host->dev = vh_sysfs_new(vh_fake_kernel_dev_root(host->kernel), &err);
+    host->state_dir = g_dir_make_tmp("vh-state-XXXXXX", &err);
+    g_assert_no_error(err);
+    host->h = (VhHostdev) {
+        .sysfs = host->sysfs, .proc = host->proc, .dev = host->dev,
+        .state_dir = host->state_dir, .load_module = host_load_module,
+        .load_module_data = host->kernel, .timeout_ms = 200,
+    };
+}
+
+static void
+host_teardown(Host *host, gconstpointer data)
+{
+    g_autofree char *registry = g_build_filename(host->state_dir, "registry.json", NULL);
+    g_autofree char *journal = g_build_filename(host->state_dir, "journal.json", NULL);
+    g_autofree char *lock = g_build_filename(host->state_dir, "lock", NULL);
+
+    g_unlink(registry);
+    g_unlink(journal);
+    g_unlink(lock);
+    g_rmdir(host->state_dir);
+    g_free(host->state_dir);
+    vh_fake_kernel_free(host->kernel);
+    vh_sysfs_free(host->dev);
+    vh_sysfs_free(host->proc);
+    vh_sysfs_free(host->sysfs);
+    vh_fake_sysfs_free(host->fakeproc);
+    vh_fake_sysfs_free(host->fake);
+}
+
+static void
+assert_driver(Host *host, const char *addr, const char *expected)
+{
+    g_autofree char *driver = vh_fake_kernel_driver_of(host->kernel, addr);
+
+    g_test_message("%s on %s", addr, driver ? driver : "no driver");
+    g_assert_cmpstr(driver, ==, expected);
+}
+
+static VhPciAddress
+addr_of(const char *s)
+{
+    VhPciAddress a;
+
+    g_assert_true(vh_pci_address_parse(s, &a, NULL));
+    return a;
+}
+
+static gboolean
+state_file_exists(Host *host, const char *name)
+{
+    g_autofree char *path = g_build_filename(host->state_dir, name, NULL);
+
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+node_exists(Host *host, const char *relpath)
+{
+    return vh_sysfs_exists(host->dev, relpath);
+}
+
+static void
+test_detach_hold_reattach(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) back = NULL;
+    g_autoptr(VhRegistry) reg = NULL;
+    g_autoptr(VhRegistry) after = NULL;
+    g_autofree char *text = NULL;
+    VhDetachOptions opts = { .hold = TRUE };
+    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress peer = addr_of("0000:01:02.0");
+    const VhRegistryEntry *e;
+
+    g_assert_true(vh_hostdev_detach(&host->h, &nic, &opts, &plan, &err));
+    g_assert_no_error(err);
+    assert_driver(host, "0000:01:01.0", "vfio-pci");
+    assert_driver(host, "0000:01:02.0", "pci-stub");
+    assert_driver(host, "0000:00:04.0", NULL);         /* the bridge stays */
+    g_assert_true(node_exists(host, "vfio/4"));
+    text = vh_plan_format(plan);
+    g_assert_cmpstr(text, ==, "0000:01:01.0: e1000 -> vfio-pci (assigned)\n"
+                              "0000:01:02.0: e1000 -> pci-stub (held)\n");
+    g_assert_false(state_file_exists(host, "journal.json"));
+
+    reg = vh_registry_load(host->state_dir, &err);
+    g_assert_no_error(err);
+    e = vh_registry_lookup(reg, &nic);
+    g_assert_nonnull(e);
+    g_assert_cmpint(e->role, ==, VH_ROLE_ASSIGNED);
+    g_assert_cmpstr(e->owner, ==, "manual");
+    g_assert_cmpstr(e->original_driver, ==, "e1000");
+    g_assert_cmpuint(e->group, ==, 4);
+    e = vh_registry_lookup(reg, &peer);
+    g_assert_cmpint(e->role, ==, VH_ROLE_HELD);
+    g_assert_cmpstr(e->driver, ==, "pci-stub");
+
+    /* Detaching again is a success that changes nothing. */
+    {
+        g_autoptr(VhPlan) again = NULL;
+        g_assert_true(vh_hostdev_detach(&host->h, &nic, &opts, &again, &err));
+        g_assert_cmpuint(again->moves->len, ==, 0);
+    }
+
+    g_assert_true(vh_hostdev_reattach(&host->h, &nic, FALSE, &back, &err));
+    g_assert_no_error(err);
+    assert_driver(host, "0000:01:01.0", "e1000");
+    assert_driver(host, "0000:01:02.0", "e1000");
+    g_assert_false(node_exists(host, "vfio/4"));
+    g_assert_cmpuint(back->moves->len, ==, 2);
+    after = vh_registry_load(host->state_dir, &err);
+    g_assert_null(vh_registry_lookup(after, &nic));
+    g_assert_null(vh_registry_lookup(after, &peer));
+}
+
+static void
+test_dry_run_and_no_hold(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) nohold = NULL;
+    g_autofree char *text = NULL;
+    VhDetachOptions dry = { .hold = TRUE, .dry_run = TRUE };
+    VhDetachOptions alone = { .hold = FALSE };
+    VhPciAddress nic = addr_of("0000:01:01.0");
+    guint writes = vh_fake_kernel_writes(host->kernel)->len;
+
+    g_assert_true(vh_hostdev_detach(&host->h, &nic, &dry, &plan, &err));
+    g_assert_cmpuint(plan->moves->len, ==, 2);
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+    g_assert_false(state_file_exists(host, "registry.json"));
+    assert_driver(host, "0000:01:01.0", "e1000");
+
+    g_assert_true(vh_hostdev_detach(&host->h, &nic, &alone, &nohold, &err));
+    g_assert_no_error(err);
+    text = vh_plan_format(nohold);
+    g_assert_cmpstr(text, ==, "0000:01:01.0: e1000 -> vfio-pci (detached)\n"
+                              "--no-hold: group 4 stays not viable while "
+                              "0000:01:02.0 (e1000) is on a host driver\n");
+    assert_driver(host, "0000:01:02.0", "e1000");
+}
+
+static void
+test_conflict_and_refusals(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) other = NULL;
+    g_autoptr(VhPlan) noop = NULL;
+    g_autofree char *text = NULL;
+    VhDetachOptions manual = { .hold = TRUE };
+    VhDetachOptions vm2 = { .hold = TRUE, .owner = "vm2" };
+    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress peer = addr_of("0000:01:02.0");
+    VhPciAddress bridge = addr_of("0000:00:04.0");
+    VhPciAddress edu = addr_of("0000:00:03.0");
+
+    g_assert_true(vh_hostdev_detach(&host->h, &nic, &manual, &plan, &err));
+    /* Another owner cannot take the group, named in the refusal. */
+    g_assert_false(vh_hostdev_detach(&host->h, &peer, &vm2, &other, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT);
+    g_assert_nonnull(strstr(err->message, "IOMMU group 4 belongs to manual"));
+    g_assert_null(other);
+    g_clear_error(&err);
+    /* A held peer is given back through its assigned device only. */
+    g_assert_false(vh_hostdev_reattach(&host->h, &peer, FALSE, &other, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT);
+    g_clear_error(&err);
+
+    g_assert_false(vh_hostdev_detach(&host->h, &bridge, &manual, &other, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "0000:00:04.0 (no driver) is a bridge"));
+    g_clear_error(&err);
+
+    /* Reattach of a device we never detached: a no-op that says so. */
+    g_assert_true(vh_hostdev_reattach(&host->h, &edu, FALSE, &noop, &err));
+    g_assert_cmpuint(noop->moves->len, ==, 0);
+    text = vh_plan_format(noop);
+    g_assert_cmpstr(text, ==, "0000:00:03.0 (no driver) was not detached by "
+                              "virt-hostdev: left alone\n");
+}
+
+/* The host's default route on 01:02.0: holding it would cut the host off. */
+static void
+test_guard(Host *host, gconstpointer data)
+{
+    static const VhFakeNetDevice eth1 = { .name = "eth1", .parent = "0000:01:02.0" };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) forced = NULL;
+    VhDetachOptions opts = { .hold = TRUE };
+    VhDetachOptions force = { .hold = TRUE, .force = TRUE };
+    VhPciAddress nic = addr_of("0000:01:01.0");
+    guint writes;
+
+    g_assert_true(vh_fake_sysfs_add_net(host->fake, &eth1, &err));
+    g_assert_true(vh_fake_sysfs_add_file(host->fakeproc, "net/route",
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        "eth1\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n", &err));
+    g_assert_no_error(err);
+    writes = vh_fake_kernel_writes(host->kernel)->len;
+
+    g_assert_false(vh_hostdev_detach(&host->h, &nic, &opts, &plan, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CRITICAL);
+    g_assert_nonnull(strstr(err->message, "0000:01:02.0 (e1000, would be held): "
+                                          "default route via eth1"));
+    g_assert_nonnull(strstr(err->message, "--force"));
+    g_assert_null(strchr(err->message, '\n'));
+    /* Nothing changed. */
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+    g_assert_false(state_file_exists(host, "registry.json"));
+    g_clear_error(&err);
+
+    g_assert_true(vh_hostdev_detach(&host->h, &nic, &force, &forced, &err));
+    assert_driver(host, "0000:01:02.0", "pci-stub");
+}
+
+/* A write the kernel refuses midway: what ran is undone, nothing recorded. */
+static void
+test_failed_step_undone(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    VhDetachOptions opts = { .hold = TRUE };
+    VhPciAddress nic = addr_of("0000:01:01.0");
+
+    /* The second drivers_probe (holding 01:02.0) fails. */
+    vh_fake_kernel_fail_write(host->kernel, "drivers_probe", 2, EIO);
+    g_assert_false(vh_hostdev_detach(&host->h, &nic, &opts, &plan, &err));
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err->message, "0000:01:02.0 (e1000): cannot bind it to pci-stub"));
+    assert_driver(host, "0000:01:01.0", "e1000");
+    assert_driver(host, "0000:01:02.0", "e1000");
+    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(state_file_exists(host, "registry.json"));
+}
+
+/* A crash after step 0 of a detach: recover puts everything back. */
+static void
+test_recover(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhJournal) journal = vh_journal_new("detach", "manual");
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) blocked = NULL;
+    g_autoptr(VhPlan) nothing = NULL;
+    g_autofree char *text = NULL;
+    VhDetachOptions opts = { .hold = TRUE };
+    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress peer = addr_of("0000:01:02.0");
+
+    vh_journal_add_step(journal, &nic, "e1000", "vfio-pci");
+    vh_journal_add_step(journal, &peer, "e1000", "pci-stub");
+    journal->next = 1;
+    g_assert_true(vh_journal_save(journal, host->state_dir, &err));
+    g_assert_true(vh_pci_driver_bind(&host->h, &nic, "vfio-pci", &err));
+    /* Step 1 began: the override is set, the unbind happened, no probe. */
+    g_assert_true(vh_sysfs_write(host->sysfs,
+                                 "bus/pci/devices/0000:01:02.0/driver_override",
+                                 "pci-stub", &err));
+    g_assert_true(vh_sysfs_write(host->sysfs, "bus/pci/drivers/e1000/unbind",
+                                 "0000:01:02.0", &err));
+    g_assert_no_error(err);
+
+    /* Nothing else runs while the journal waits. */
+    g_assert_false(vh_hostdev_detach(&host->h, &nic, &opts, &blocked, &err));
+    g_assert_nonnull(strstr(err->message, "run `virt-hostdev recover` first"));
+    g_clear_error(&err);
+
+    g_assert_true(vh_hostdev_recover(&host->h, &plan, &err));
+    g_assert_no_error(err);
+    assert_driver(host, "0000:01:01.0", "e1000");
+    assert_driver(host, "0000:01:02.0", "e1000");
+    g_assert_false(state_file_exists(host, "journal.json"));
+    text = vh_plan_format(plan);
+    g_assert_nonnull(strstr(text, "0000:01:02.0: no driver -> e1000"));
+    g_assert_nonnull(strstr(text, "0000:01:01.0: vfio-pci -> e1000"));
+
+    g_assert_true(vh_hostdev_recover(&host->h, &nothing, &err));
+    g_assert_cmpuint(nothing->moves->len, ==, 0);
+}
+
+#define ADD(path, fn) \
+    g_test_add(path, Host, NULL, host_setup, fn, host_teardown)
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_summary("The hostdev manager moves whole groups, records owners, "
+                   "refuses what the host uses and undoes what it cannot finish");
+    ADD("/hostdev/detach/hold-reattach", test_detach_hold_reattach);
+    ADD("/hostdev/detach/dry-run-no-hold", test_dry_run_and_no_hold);
+    ADD("/hostdev/detach/conflict-refusals", test_conflict_and_refusals);
+    ADD("/hostdev/detach/guard", test_guard);
+    ADD("/hostdev/detach/failed-step-undone", test_failed_step_undone);
+    ADD("/hostdev/recover", test_recover);
+    return g_test_run();
+}
