@@ -181,7 +181,8 @@ vh_cli_parse_verb(VhCli *cli, const VhCliVerb *verb, const GOptionEntry *entries
 
 /* ---- verbs ------------------------------------------------------------- */
 
-static VhNodeDeviceList *vh_cli_scan(VhCli *cli, gboolean names, GError **error);
+static VhNodeDeviceList *vh_cli_scan(VhCli *cli, VhNodeDeviceScanFlags flags,
+                                     GError **error);
 
 static const char *
 vh_cli_or(const char *s, const char *fallback)
@@ -286,7 +287,7 @@ vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     /* Validate user input before touching the system. */
     if (argc == 2 && !vh_pci_address_parse(argv[1], &addr, error))
         return FALSE;
-    if (!(list = vh_cli_scan(cli, TRUE, error)))
+    if (!(list = vh_cli_scan(cli, VH_NODE_DEVICE_SCAN_NAMES, error)))
         return FALSE;
     if (argc == 2 && !(dev = vh_node_device_list_find(list, &addr, error)))
         return FALSE;
@@ -313,16 +314,15 @@ vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     return TRUE;
 }
 
-/* Scan every PCI device once; with names when output shows them. */
+/* Scan every PCI device once, reading what the output needs. */
 static VhNodeDeviceList *
-vh_cli_scan(VhCli *cli, gboolean names, GError **error)
+vh_cli_scan(VhCli *cli, VhNodeDeviceScanFlags flags, GError **error)
 {
     const VhSysfs *sysfs = vh_cli_sysfs(cli, error);
 
     if (!sysfs)
         return NULL;
-    return vh_node_device_list_scan(sysfs, names ? VH_NODE_DEVICE_SCAN_NAMES : 0,
-                                    error);
+    return vh_node_device_list_scan(sysfs, flags, error);
 }
 
 static void
@@ -377,7 +377,7 @@ vh_cli_nodedev_list(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
                     "nodedev-list: --tree and --json do not go together");
         return FALSE;
     }
-    if (!(list = vh_cli_scan(cli, FALSE, error)))
+    if (!(list = vh_cli_scan(cli, VH_NODE_DEVICE_SCAN_TOPOLOGY_ONLY, error)))
         return FALSE;
     if (tree) {
         g_print("computer\n");
@@ -424,7 +424,7 @@ vh_cli_nodedev_dumpxml(VhCli *cli, const VhCliVerb *verb, int argc,
     }
     if (!all && !vh_pci_address_parse(argv[1], &addr, error))
         return FALSE;
-    if (!(list = vh_cli_scan(cli, TRUE, error)))
+    if (!(list = vh_cli_scan(cli, VH_NODE_DEVICE_SCAN_NAMES, error)))
         return FALSE;
     if (!all && !(dev = vh_node_device_list_find(list, &addr, error)))
         return FALSE;
@@ -503,7 +503,7 @@ vh_cli_nodedev_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         return FALSE;
     if (!vh_pci_address_parse(argv[1], &addr, error))
         return FALSE;
-    if (!(list = vh_cli_scan(cli, TRUE, error)))
+    if (!(list = vh_cli_scan(cli, VH_NODE_DEVICE_SCAN_NAMES, error)))
         return FALSE;
     if (!(dev = vh_node_device_list_find(list, &addr, error)))
         return FALSE;

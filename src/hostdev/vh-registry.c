@@ -525,15 +525,13 @@ vh_state_write_file(const char *state_dir, const char *name, const char *text,
 }
 
 /*
- * The content of @path, at most VH_STATE_FILE_MAX bytes, NUL-terminated;
- * *@ret_text NULL when the file (or the state dir) does not exist.
+ * Open @path if it is a regular file of at most VH_STATE_FILE_MAX bytes:
+ * TRUE and the descriptor, or TRUE and -1 when neither the file nor the
+ * state dir exists.
  */
 static gboolean
-vh_state_read_file(const char *path, char **ret_text, gsize *ret_len,
-                   GError **error)
+vh_state_open_file(const char *path, int *ret_fd, GError **error)
 {
-    g_autofree char *buf = NULL;
-    gsize len = 0;
     struct stat st;
     int fd;
 
@@ -542,8 +540,7 @@ vh_state_read_file(const char *path, char **ret_text, gsize *ret_len,
     if (fd < 0) {
         int saved_errno = errno;
         if (saved_errno == ENOENT) {
-            *ret_text = NULL;
-            *ret_len = 0;
+            *ret_fd = -1;
             return TRUE;
         }
         if (saved_errno == ELOOP) {
@@ -575,6 +572,29 @@ vh_state_read_file(const char *path, char **ret_text, gsize *ret_len,
                              "(%lld bytes)", (long long) st.st_size);
         close(fd);
         return FALSE;
+    }
+    *ret_fd = fd;
+    return TRUE;
+}
+
+/*
+ * The content of @path, at most VH_STATE_FILE_MAX bytes, NUL-terminated;
+ * *@ret_text NULL when the file (or the state dir) does not exist.
+ */
+static gboolean
+vh_state_read_file(const char *path, char **ret_text, gsize *ret_len,
+                   GError **error)
+{
+    g_autofree char *buf = NULL;
+    gsize len = 0;
+    int fd = -1;
+
+    if (!vh_state_open_file(path, &fd, error))
+        return FALSE;
+    if (fd < 0) {
+        *ret_text = NULL;
+        *ret_len = 0;
+        return TRUE;
     }
 
     /* One byte more than allowed tells a file that grew since fstat. */
@@ -1383,6 +1403,7 @@ vh_state_lock_open(const char *path, GError **error)
     struct stat st;
     int fd;
 
+    /* O_NONBLOCK: never hang on a FIFO planted here. */
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
               O_NONBLOCK, 0600);
     if (fd < 0) {

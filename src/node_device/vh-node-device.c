@@ -11,8 +11,10 @@
 #include "vh-node-device.h"
 #include "vh-pci-names.h"
 
-/* PCIe extended config space; sysfs returns 64 or 256 bytes to non-root. */
-#define VH_PCI_CONFIG_MAX 4096
+/* The standard header and capability list (PCI 3.0, 6.7): all the parser
+ * reads.  On real hardware every dword is a config cycle, so reading the
+ * 4 KiB of extended space costs ten times as much for nothing. */
+#define VH_PCI_CONFIG_MAX 256
 /* PCIe SR-IOV allows 16 bits of VFs per PF. */
 #define VH_SRIOV_MAX_VFS 65536
 /* PCI 3.0 6.4: VPD addresses have 15 bits. */
@@ -185,10 +187,13 @@ static void
 vh_node_device_load_sriov(VhNodeDevice *dev, const VhSysfs *dir)
 {
     g_autofree char *physfn = vh_node_device_read_link(dir, "physfn");
-    gint64 total = vh_node_device_read_int(dir, "sriov_totalvfs", 0);
+    gint64 total;
     guint i;
 
     dev->is_vf = vh_node_device_parse_canonical(physfn, &dev->physfn);
+    if (dev->is_vf)
+        return;     /* a VF is never a PF itself */
+    total = vh_node_device_read_int(dir, "sriov_totalvfs", 0);
     dev->sriov_totalvfs = total > 0 && total <= VH_SRIOV_MAX_VFS ? (guint) total : 0;
     if (dev->sriov_totalvfs == 0)
         return;
@@ -264,20 +269,28 @@ vh_node_device_load_topology(VhNodeDevice *dev, const VhSysfs *sysfs,
 
 static VhNodeDevice *
 vh_node_device_load(const VhSysfs *sysfs, const VhPciAddress *addr,
-                    VhPciNames *names, GError **error)
+                    VhPciNames *names, VhNodeDeviceScanFlags flags,
+                    GError **error)
 {
     g_autoptr(VhNodeDevice) dev = g_new0(VhNodeDevice, 1);
     g_autofree char *buspath = vh_sysfs_pci_device_relpath(addr, NULL);
     g_autoptr(VhSysfs) dir = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
+    gint64 numa;
 
     if (!(dir = vh_sysfs_open_subdir(sysfs, buspath, error)))
         return NULL;
     dev->addr = *addr;
     dev->name = g_strdup(vh_pci_address_nodedev_name(addr, buf));
     dev->vfs = g_array_new(FALSE, FALSE, sizeof(VhPciAddress));
-    dev->numa_node = (int) CLAMP(vh_node_device_read_int(dir, "numa_node", -1),
-                                 -1, G_MAXINT);
+    dev->klass = -1;
+    dev->numa_node = -1;
+    if (flags & VH_NODE_DEVICE_SCAN_TOPOLOGY_ONLY) {
+        vh_node_device_load_topology(dev, sysfs, buspath);
+        return g_steal_pointer(&dev);
+    }
+    numa = vh_node_device_read_int(dir, "numa_node", -1);
+    dev->numa_node = (int) CLAMP(numa, -1, G_MAXINT);
 
     vh_node_device_load_topology(dev, sysfs, buspath);
     vh_node_device_load_ids(dev, dir, names);
@@ -353,7 +366,7 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
             g_debug("skipping bus/pci/devices/%s: not a PCI address", entry);
             continue;
         }
-        if (!(dev = vh_node_device_load(sysfs, &addr, names, &err))) {
+        if (!(dev = vh_node_device_load(sysfs, &addr, names, flags, &err))) {
             /* Gone since the listing (hot unplug), or not a directory. */
             g_debug("skipping %s: %s", entry, err->message);
             continue;

@@ -65,6 +65,9 @@ typedef struct {
 
 typedef enum {
     VH_NODE_DEVICE_SCAN_NAMES = 1 << 0,     /* look up vendor/product names */
+    /* Only address, name, devpath and parent (nodedev-list): the rest of
+     * each device is left as if its files were absent. */
+    VH_NODE_DEVICE_SCAN_TOPOLOGY_ONLY = 1 << 1,
 } VhNodeDeviceScanFlags;
 
 void vh_node_device_free(VhNodeDevice *dev);
