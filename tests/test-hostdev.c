@@ -321,11 +321,43 @@ test_recover(Host *host, gconstpointer data)
     assert_driver(host, "0000:01:02.0", "e1000");
     g_assert_false(state_file_exists(host, "journal.json"));
     text = vh_plan_format(plan);
-    g_assert_nonnull(strstr(text, "0000:01:02.0: no driver -> e1000"));
-    g_assert_nonnull(strstr(text, "0000:01:01.0: vfio-pci -> e1000"));
+    g_assert_nonnull(strstr(text, "0000:01:02.0: no driver -> e1000 (rolled back)"));
+    g_assert_nonnull(strstr(text, "0000:01:01.0: vfio-pci -> e1000 (rolled back)"));
 
     g_assert_true(vh_hostdev_recover(&host->h, &nothing, &err));
     g_assert_cmpuint(nothing->moves->len, ==, 0);
+}
+
+/* All steps ran, the commit was cut short: recover completes it. */
+static void
+test_recover_commit(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhJournal) journal = vh_journal_new("detach", "manual");
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhRegistry) reg = NULL;
+    g_autofree char *text = NULL;
+    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhRegistryEntry entry = {
+        .addr = nic, .role = VH_ROLE_DETACHED, .owner = "manual",
+        .driver = "vfio-pci", .original_driver = "e1000", .group = 4,
+    };
+
+    vh_journal_add_step(journal, &nic, "e1000", "vfio-pci");
+    vh_registry_set(journal->after, &entry);
+    g_assert_true(vh_pci_driver_bind(&host->h, &nic, "vfio-pci", &err));
+    journal->next = 1;
+    g_assert_true(vh_journal_save(journal, host->state_dir, &err));
+
+    g_assert_true(vh_hostdev_recover(&host->h, &plan, &err));
+    g_assert_no_error(err);
+    assert_driver(host, "0000:01:01.0", "vfio-pci");
+    reg = vh_registry_load(host->state_dir, &err);
+    g_assert_nonnull(vh_registry_lookup(reg, &nic));
+    g_assert_false(state_file_exists(host, "journal.json"));
+    text = vh_plan_format(plan);
+    g_assert_cmpstr(text, ==, "completed the interrupted detach for manual: "
+                              "all its steps had run\n");
 }
 
 #define ADD(path, fn) \
@@ -343,5 +375,6 @@ main(int argc, char **argv)
     ADD("/hostdev/detach/guard", test_guard);
     ADD("/hostdev/detach/failed-step-undone", test_failed_step_undone);
     ADD("/hostdev/recover", test_recover);
+    ADD("/hostdev/recover/commit", test_recover_commit);
     return g_test_run();
 }

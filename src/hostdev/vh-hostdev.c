@@ -85,7 +85,8 @@ vh_plan_format(const VhPlan *plan)
                                vh_pci_address_format(&m->addr, buf),
                                m->from ? m->from : "no driver",
                                m->to ? m->to : "no driver",
-                               vh_hostdev_role_string(m->role));
+                               m->rollback ? "rolled back"
+                                           : vh_hostdev_role_string(m->role));
     }
     for (i = 0; i < plan->notes->len; i++)
         g_string_append_printf(s, "%s\n", (char *) g_ptr_array_index(plan->notes, i));
@@ -149,9 +150,12 @@ vh_hostdev_undo(const VhHostdev *h, const VhJournal *journal, guint upto,
             ok = FALSE;
             continue;
         }
-        if (undone && g_strcmp0(now, step->from_driver) != 0)
+        if (undone && g_strcmp0(now, step->from_driver) != 0) {
             vh_plan_add(undone, &step->addr, now, step->from_driver,
                         VH_ROLE_DETACHED);
+            ((VhPlanMove *) g_ptr_array_index(undone->moves,
+                                              undone->moves->len - 1))->rollback = TRUE;
+        }
     }
     return ok;
 }
@@ -181,9 +185,16 @@ vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
             break;
     }
     if (!failure) {
+        /* Every step ran: say so first, so that a crash while committing
+         * is completed by recover, not rolled back under a new registry. */
         journal->next = journal->steps->len;
-        if (vh_registry_save(journal->after, h->state_dir, &failure))
+        if (vh_journal_save(journal, h->state_dir, &failure) &&
+            vh_registry_save(journal->after, h->state_dir, &failure)) {
+            g_autofree char *commit = g_strdup_printf("%s:commit",
+                                                      journal->operation);
+            vh_hostdev_fault_point(h, commit);
             return vh_journal_remove(h->state_dir, error);
+        }
     }
 
     /* Undo what ran, the failed step included (it may have run in part). */
@@ -509,6 +520,16 @@ vh_hostdev_recover(const VhHostdev *h, VhPlan **ret_plan, GError **error)
         return FALSE;
     if (!journal) {
         vh_plan_note(plan, "nothing to recover: no operation was interrupted");
+        *ret_plan = g_steal_pointer(&plan);
+        return TRUE;
+    }
+    if (journal->next >= journal->steps->len) {
+        /* Every step had run: only the commit was cut short; finish it. */
+        if (!vh_registry_save(journal->after, h->state_dir, error) ||
+            !vh_journal_remove(h->state_dir, error))
+            return FALSE;
+        vh_plan_note(plan, "completed the interrupted %s for %s: all its "
+                     "steps had run", journal->operation, journal->owner);
         *ret_plan = g_steal_pointer(&plan);
         return TRUE;
     }

@@ -31,8 +31,9 @@ typedef struct {
     VhLoadModuleFunc load_module;   /* modprobe; tests simulate it */
     gpointer load_module_data;
     guint timeout_ms;           /* for the kernel to bind, and for the lock */
-    /* Fault injection for tests ("detach:2", "detach:2:unbind"): abort()
-     * when the named step (or phase of it) is reached.  NULL: none. */
+    /* Fault injection for tests ("detach:2", "detach:2:unbind",
+     * "detach:commit"): abort() when the named step (or phase of it, or
+     * the registry commit) is reached.  NULL: none. */
     const char *fault;
 } VhHostdev;
 
@@ -82,6 +83,7 @@ typedef struct {
     char *from;                 /* NULL: no driver */
     char *to;                   /* NULL: no driver */
     VhHostdevRole role;
+    gboolean rollback;          /* undone by recover; role means nothing */
 } VhPlanMove;
 
 typedef struct {
@@ -108,7 +110,8 @@ gboolean vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
                              gboolean dry_run, VhPlan **ret_plan,
                              GError **error);
 
-/* Undo an operation cut short (the journal's steps, in reverse), so that
+/* Finish an operation cut short: when all its steps had run (the crash
+ * hit the commit) commit it; otherwise undo its steps in reverse, so that
  * every device is back on the driver it had and the registry holds.  No
  * journal: nothing to do (*ret_plan empty). */
 gboolean vh_hostdev_recover(const VhHostdev *h, VhPlan **ret_plan,

@@ -26,6 +26,20 @@ echo "== bind 0000:01:01.0 alone to vfio-pci, as libvirt's nodedev-detach does"
 modprobe vfio-pci
 tb_bind 0000:01:01.0 vfio-pci
 "$vh" iommu-groups 0000:01:01.0
+echo "(not viable: 01:02.0 stays on e1000, and QEMU would fail with"
+echo " 'group 4 is not viable')"
 echo
-echo "(group of 01:01.0 is still not viable: 01:02.0 stays on e1000; QEMU would"
-echo " fail with 'group N is not viable'. Holding such peers is virt-hostdev's job.)"
+tb_bind 0000:01:01.0 e1000
+echo > /sys/bus/pci/devices/0000:01:01.0/driver_override
+
+echo "== virt-hostdev nodedev-detach pci_0000_01_01_0 --dry-run"
+"$vh" nodedev-detach pci_0000_01_01_0 --dry-run
+echo
+echo "== virt-hostdev nodedev-detach pci_0000_01_01_0 (the group, owned by 'manual')"
+"$vh" nodedev-detach pci_0000_01_01_0
+"$vh" iommu-groups 0000:01:01.0
+echo "owner: $(/usr/bin/python3 -c 'import json; r = json.load(open("/run/virt-hostdev/registry.json")); print(", ".join(d["address"] + " " + d["role"] + " by " + d["owner"] for d in r["devices"]))')"
+echo
+echo "== virt-hostdev nodedev-reattach pci_0000_01_01_0 (everything back)"
+"$vh" nodedev-reattach pci_0000_01_01_0
+"$vh" iommu-groups 0000:01:01.0

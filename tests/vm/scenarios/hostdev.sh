@@ -53,13 +53,17 @@ for op in detach reattach; do
     else
         before="vfio-pci pci-stub" after="e1000 e1000"
     fi
-    for point in 0 0:override 0:unbind 0:probe 0:bind 1 1:override 1:unbind 1:probe 1:bind; do
+    for point in 0 0:override 0:unbind 0:probe 0:bind 1 1:override 1:unbind 1:probe 1:bind commit; do
         [[ $op == reattach ]] && "$vh" nodedev-detach $nic >/dev/null
         status=0
         VIRT_HOSTDEV_FAULT="$op:$point" "$vh" "nodedev-$op" $nic \
             >/dev/null 2>"$TESTBED_RESULTS/fault.err" || status=$?
         "$vh" recover >/dev/null
-        if [[ $status -eq 134 ]]; then
+        if [[ $status -eq 134 && $point == commit ]]; then
+            # Every step had run: recover completes the operation.
+            crashes=$((crashes + 1))
+            tb_assert_eq "$after" "$(drivers)" "drivers after a crash at $op:commit and recover"
+        elif [[ $status -eq 134 ]]; then
             crashes=$((crashes + 1))
             tb_assert_eq "$before" "$(drivers)" "drivers after a crash at $op:$point and recover"
         else
@@ -75,6 +79,7 @@ for op in detach reattach; do
 done
 echo "$crashes injected crashes recovered"
 # detach: steps 0 and 1, each before and at override, unbind, probe (8);
-# reattach: the same with bind instead of probe for the restore (8).
-tb_assert_eq 16 "$crashes" "fault points that crashed the process"
+# reattach: the same with bind instead of probe for the restore (8); and
+# the commit of each (2).
+tb_assert_eq 18 "$crashes" "fault points that crashed the process"
 echo "PASS: hostdev"
