@@ -124,18 +124,23 @@ vh_cli_sysfs(VhCli *cli, GError **error)
     return cli->sysfs;
 }
 
+/* The proc root, opened on first use. */
+static const VhSysfs *
+vh_cli_proc(VhCli *cli, GError **error)
+{
+    if (!cli->proc && !(cli->proc = vh_sysfs_new(cli->opts.proc_root, error)))
+        g_prefix_error(error, "--proc-root: ");
+    return cli->proc;
+}
+
 /* What the host lives on, read from the proc root (and sysfs). */
 static VhHostUsage *
 vh_cli_host_usage(VhCli *cli, GError **error)
 {
     const VhSysfs *sysfs = vh_cli_sysfs(cli, error);
 
-    if (!sysfs)
+    if (!sysfs || !vh_cli_proc(cli, error))
         return NULL;
-    if (!cli->proc && !(cli->proc = vh_sysfs_new(cli->opts.proc_root, error))) {
-        g_prefix_error(error, "--proc-root: ");
-        return NULL;
-    }
     return vh_host_usage_scan(sysfs, cli->proc, error);
 }
 
@@ -541,12 +546,8 @@ vh_cli_hostdev(VhCli *cli, VhHostdev *ret_h, GError **error)
     const char *timeout = g_getenv("VIRT_HOSTDEV_TIMEOUT_MS");
     VhHostdev h = { 0 };
 
-    if (!(h.sysfs = vh_cli_sysfs(cli, error)))
+    if (!(h.sysfs = vh_cli_sysfs(cli, error)) || !vh_cli_proc(cli, error))
         return FALSE;
-    if (!cli->proc && !(cli->proc = vh_sysfs_new(cli->opts.proc_root, error))) {
-        g_prefix_error(error, "--proc-root: ");
-        return FALSE;
-    }
     if (!cli->dev && !(cli->dev = vh_sysfs_new(dev_root, error)))
         return FALSE;
     h.proc = cli->proc;

@@ -419,25 +419,39 @@ vh_sysfs_readlink(const VhSysfs *sysfs, const char *relpath,
     return 0;
 }
 
-gboolean
-vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
-                        char **ret_name, GError **error)
+/* The raw target of the link @relpath; *ret_absent when there is none. */
+static gboolean
+vh_sysfs_read_target(const VhSysfs *sysfs, const char *relpath,
+                     char target[PATH_MAX], gboolean *ret_absent,
+                     GError **error)
 {
-    char target[PATH_MAX];
-    const char *name;
-    gsize n;
     int rc;
 
     if (!vh_sysfs_check_relpath(sysfs, relpath, error))
         return FALSE;
     rc = vh_sysfs_readlink(sysfs, relpath, target);
-    if (rc == -ENOENT) {
-        *ret_name = NULL;
-        return TRUE;
-    }
-    if (rc < 0) {
+    *ret_absent = rc == -ENOENT;
+    if (rc < 0 && rc != -ENOENT) {
         vh_sysfs_set_errno_error(sysfs, relpath, "read the link", -rc, error);
         return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
+                        char **ret_name, GError **error)
+{
+    char target[PATH_MAX];
+    gboolean absent = FALSE;
+    const char *name;
+    gsize n;
+
+    if (!vh_sysfs_read_target(sysfs, relpath, target, &absent, error))
+        return FALSE;
+    if (absent) {
+        *ret_name = NULL;
+        return TRUE;
     }
     n = strlen(target);
     while (n > 1 && target[n - 1] == '/')
@@ -462,19 +476,14 @@ vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
     g_auto(GStrv) dirparts = NULL;
     g_auto(GStrv) tparts = NULL;
     char target[PATH_MAX];
+    gboolean absent = FALSE;
     gsize i;
-    int rc;
 
-    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+    if (!vh_sysfs_read_target(sysfs, relpath, target, &absent, error))
         return FALSE;
-    rc = vh_sysfs_readlink(sysfs, relpath, target);
-    if (rc == -ENOENT) {
+    if (absent) {
         *ret_relpath = NULL;
         return TRUE;
-    }
-    if (rc < 0) {
-        vh_sysfs_set_errno_error(sysfs, relpath, "read the link", -rc, error);
-        return FALSE;
     }
 
     /* Start from the link's directory, then apply the target's parts. */
