@@ -160,6 +160,8 @@ test_scan_odd_files(void)
     g_autoptr(GError) err = NULL;
     g_auto(Tree) t = { 0 };
     const char *edits[][2] = {
+        /* Without uevent the ids come from the attributes below. */
+        { "bus/pci/devices/0000:01:01.0/uevent", NULL },
         { "bus/pci/devices/0000:01:01.0/class", "not a number\n" },
         { "bus/pci/devices/0000:01:01.0/numa_node", "banana" },
         { "bus/pci/devices/0000:01:01.0/iommu_group", NULL },    /* removed */
@@ -412,6 +414,46 @@ test_xml_single(void)
     g_assert_null(strstr(xml, "<numa"));
 }
 
+/* The ids come from uevent when it is whole, else from the attributes. */
+static void
+test_scan_uevent(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhFakeSysfs) fake = NULL;
+    g_autoptr(VhSysfs) sysfs = NULL;
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autofree char *bad = NULL;
+    g_autofree char *attr = NULL;
+    const VhNodeDevice *dev;
+    VhPciAddress addr;
+
+    fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), &err);
+    g_assert_no_error(err);
+    /* 01:01.0: uevent wins over a contradicting attribute. */
+    attr = vh_fake_sysfs_path(fake, "bus/pci/devices/0000:01:01.0/vendor");
+    g_assert_true(g_file_set_contents(attr, "0x1234\n", -1, NULL));
+    /* 01:02.0: a uevent with a bad PCI_ID is not used at all. */
+    bad = vh_fake_sysfs_path(fake, "bus/pci/devices/0000:01:02.0/uevent");
+    g_assert_true(g_file_set_contents(bad, "PCI_CLASS=20000\nPCI_ID=8086\n"
+                                      "PCI_SUBSYS_ID=1AF4:1100\n", -1, NULL));
+    sysfs = vh_sysfs_new(vh_fake_sysfs_root(fake), &err);
+    list = vh_node_device_list_scan(sysfs, 0, &err);
+    g_assert_no_error(err);
+
+    g_assert_true(vh_pci_address_parse("0000:01:01.0", &addr, NULL));
+    dev = vh_node_device_list_lookup(list, &addr);
+    g_assert_cmphex(dev->vendor, ==, 0x8086);
+    g_assert_cmphex(dev->device, ==, 0x100e);
+    g_assert_cmpint(dev->klass, ==, 0x020000);
+    g_assert_cmphex(dev->subsystem_vendor, ==, 0x1af4);
+    g_assert_cmphex(dev->subsystem_device, ==, 0x1100);
+
+    g_assert_true(vh_pci_address_parse("0000:01:02.0", &addr, NULL));
+    dev = vh_node_device_list_lookup(list, &addr);
+    g_assert_cmphex(dev->vendor, ==, 0x8086);       /* from the attribute */
+    g_assert_cmphex(dev->device, ==, 0x100e);
+}
+
 /* Behind an Intel VMD: the parent is the nearest PCI device above. */
 static void
 test_scan_vmd(void)
@@ -526,6 +568,7 @@ main(int argc, char **argv)
     g_test_add_func("/node-device/xml/single", test_xml_single);
     g_test_add_func("/node-device/xml/escaping", test_xml_escaping);
     g_test_add_func("/node-device/scan/vmd", test_scan_vmd);
+    g_test_add_func("/node-device/scan/uevent", test_scan_uevent);
     for (i = 0; i < G_N_ELEMENTS(golden_cases); i++) {
         g_autofree char *path = g_strdup_printf("/node-device/xml/golden/%s",
                                                 golden_cases[i].name);

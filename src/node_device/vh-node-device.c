@@ -105,19 +105,82 @@ vh_node_device_parse_canonical(const char *name, VhPciAddress *ret_addr)
     return TRUE;
 }
 
+/* "8086:100E" as the kernel's uevent writes ids (%04X:%04X). */
+static gboolean
+vh_node_device_parse_id_pair(const char *text, guint16 *ret_a, guint16 *ret_b)
+{
+    g_auto(GStrv) parts = g_strsplit(text, ":", -1);
+    guint64 a;
+    guint64 b;
+
+    if (g_strv_length(parts) != 2 ||
+        !g_ascii_string_to_unsigned(parts[0], 16, 0, 0xffff, &a, NULL) ||
+        !g_ascii_string_to_unsigned(parts[1], 16, 0, 0xffff, &b, NULL))
+        return FALSE;
+    *ret_a = (guint16) a;
+    *ret_b = (guint16) b;
+    return TRUE;
+}
+
+/*
+ * The ids from the uevent file, which carries in one read what five
+ * attributes do (drivers/pci/pci-driver.c, pci_uevent(): PCI_CLASS=%04X,
+ * PCI_ID=%04X:%04X, PCI_SUBSYS_ID=%04X:%04X).  FALSE when it is absent or
+ * lacks one of them: the caller reads the attributes instead.
+ */
+static gboolean
+vh_node_device_load_uevent(VhNodeDevice *dev, const VhSysfs *dir)
+{
+    g_autofree char *text = vh_node_device_read_text(dir, "uevent");
+    g_auto(GStrv) lines = NULL;
+    guint found = 0;
+    guint i;
+
+    if (!text)
+        return FALSE;
+    lines = g_strsplit(text, "\n", -1);
+    for (i = 0; lines[i]; i++) {
+        const char *line = lines[i];
+        guint64 klass;
+
+        if (g_str_has_prefix(line, "PCI_CLASS=") &&
+            g_ascii_string_to_unsigned(line + strlen("PCI_CLASS="), 16, 0,
+                                       0xffffff, &klass, NULL)) {
+            dev->klass = (gint64) klass;
+            found |= 1;
+        } else if (g_str_has_prefix(line, "PCI_ID=") &&
+                   vh_node_device_parse_id_pair(line + strlen("PCI_ID="),
+                                                &dev->vendor, &dev->device)) {
+            found |= 2;
+        } else if (g_str_has_prefix(line, "PCI_SUBSYS_ID=") &&
+                   vh_node_device_parse_id_pair(line + strlen("PCI_SUBSYS_ID="),
+                                                &dev->subsystem_vendor,
+                                                &dev->subsystem_device)) {
+            found |= 4;
+        }
+    }
+    if (found == 7)
+        return TRUE;
+    g_debug("%s/uevent lacks PCI_CLASS, PCI_ID or PCI_SUBSYS_ID; reading "
+            "the attributes", vh_sysfs_get_root(dir));
+    return FALSE;
+}
+
 static void
 vh_node_device_load_ids(VhNodeDevice *dev, const VhSysfs *dir,
                         VhPciNames *names)
 {
-    gint64 klass = vh_node_device_read_int(dir, "class", -1);
+    if (!vh_node_device_load_uevent(dev, dir)) {
+        gint64 klass = vh_node_device_read_int(dir, "class", -1);
 
-    dev->klass = klass >= 0 && klass <= 0xffffff ? klass : -1;
-    dev->vendor = (guint16) vh_node_device_read_int(dir, "vendor", 0);
-    dev->device = (guint16) vh_node_device_read_int(dir, "device", 0);
-    dev->subsystem_vendor =
-        (guint16) vh_node_device_read_int(dir, "subsystem_vendor", 0);
-    dev->subsystem_device =
-        (guint16) vh_node_device_read_int(dir, "subsystem_device", 0);
+        dev->klass = klass >= 0 && klass <= 0xffffff ? klass : -1;
+        dev->vendor = (guint16) vh_node_device_read_int(dir, "vendor", 0);
+        dev->device = (guint16) vh_node_device_read_int(dir, "device", 0);
+        dev->subsystem_vendor =
+            (guint16) vh_node_device_read_int(dir, "subsystem_vendor", 0);
+        dev->subsystem_device =
+            (guint16) vh_node_device_read_int(dir, "subsystem_device", 0);
+    }
     if (names) {
         dev->vendor_name = vh_pci_names_vendor(names, dev->vendor);
         dev->product_name = vh_pci_names_device(names, dev->vendor, dev->device);

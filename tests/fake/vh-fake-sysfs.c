@@ -143,6 +143,14 @@ vh_fake_sysfs_attrs(VhFakeSysfs *fake, const char *devdir,
         { "subsystem_vendor", g_strdup_printf("0x%04x\n", dev->subsystem_vendor) },
         { "subsystem_device", g_strdup_printf("0x%04x\n", dev->subsystem_device) },
         { "numa_node", g_strdup_printf("%d\n", dev->numa_node) },
+        /* pci_uevent()'s keys; no DRIVER=, which would go stale when a
+         * simulated kernel moves the driver link. */
+        { "uevent", g_strdup_printf("PCI_CLASS=%04X\nPCI_ID=%04X:%04X\n"
+                                    "PCI_SUBSYS_ID=%04X:%04X\n"
+                                    "PCI_SLOT_NAME=%s\n", dev->class,
+                                    dev->vendor, dev->device,
+                                    dev->subsystem_vendor,
+                                    dev->subsystem_device, dev->address) },
         { "driver_override", g_strdup("(null)\n") },
         { "reset_method", dev->reset_method ?
           g_strdup_printf("%s\n", dev->reset_method) : NULL },
