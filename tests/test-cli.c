@@ -23,13 +23,19 @@ run_result_clear(RunResult *r)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
 
-/* Run virt-hostdev with @args (NULL-terminated) and optional env overrides. */
+/*
+ * Run virt-hostdev with @args (NULL-terminated) and optional env overrides.
+ * The state dir is one that does not exist (no owners), so that the views
+ * do not show the registry of the machine running the tests.
+ */
 static void
 run_cli(RunResult *r, const char * const *envp_extra, ...)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autoptr(GError) err = NULL;
     g_auto(GStrv) envp = g_get_environ();
+    g_autofree char *state = g_test_build_filename(G_TEST_BUILT,
+                                                   "no-such-state-dir", NULL);
     const char *bin = g_getenv("VH_CLI");
     const char *arg;
     va_list ap;
@@ -37,7 +43,10 @@ run_cli(RunResult *r, const char * const *envp_extra, ...)
     int wait_status = 0;
 
     g_assert_nonnull(bin);
+    g_assert_false(g_file_test(state, G_FILE_TEST_EXISTS));
     g_ptr_array_add(argv, (char *) bin);
+    g_ptr_array_add(argv, (char *) "--state-dir");
+    g_ptr_array_add(argv, state);
     va_start(ap, envp_extra);
     while ((arg = va_arg(ap, const char *)))
         g_ptr_array_add(argv, (char *) arg);
@@ -334,6 +343,8 @@ test_nodedev_info(void)
             "nodedev-info", "01:01.0", NULL);
     g_assert_cmpint(text.status, ==, 0);
     g_assert_nonnull(strstr(text.out, "Name:         pci_0000_01_01_0\n"));
+    g_assert_nonnull(strstr(text.out, "Driver:       e1000\n"
+                                      "Owner:        (none)\n"));
     g_assert_nonnull(strstr(text.out, "IOMMU group:  4 (0000:00:04.0 0000:01:01.0 "
                                       "0000:01:02.0): not viable"));
     g_assert_nonnull(strstr(text.out, "Verdict:      needs-group (assignable)\n"
@@ -345,6 +356,7 @@ test_nodedev_info(void)
             NULL);
     g_assert_cmpint(json.status, ==, 0);
     g_assert_nonnull(strstr(json.out, "\"verdict\":\"bridge\",\"assignable\":false,"));
+    g_assert_nonnull(strstr(json.out, "\"group\":4,\"owner\":null,\"role\":null,"));
 
     run_cli(&bad, env, "--sysfs-root", vh_fake_sysfs_root(fake), "nodedev-info",
             "0000:01:02.8", NULL);
@@ -364,6 +376,59 @@ test_nodedev_info(void)
     g_assert_nonnull(strstr(groups.out, "  0000:01:01.0  needs-group    endpoint  "));
 }
 
+/* virsh's "Device NAME reset", the kernel's methods, and the exit codes. */
+static void
+test_nodedev_reset(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhFakeSysfs) sriov = vh_fake_sysfs_new(vh_test_sriov,
+                                                     G_N_ELEMENTS(vh_test_sriov),
+                                                     &err);
+    g_autoptr(VhFakeSysfs) testbed = vh_fake_sysfs_new(vh_test_testbed,
+                                                       G_N_ELEMENTS(vh_test_testbed),
+                                                       &err);
+    g_autoptr(VhFakeSysfs) proc = vh_fake_sysfs_new(NULL, 0, &err);
+    g_autofree char *state = g_dir_make_tmp("vh-cli-state-XXXXXX", &err);
+    g_autofree char *lock = NULL;
+    g_autofree char *reset = NULL;
+    g_autofree char *written = NULL;
+    const char *env[] = { "VIRT_HOSTDEV_PROC_ROOT", NULL, NULL };
+    g_auto(RunResult) ok = { 0 };
+    g_auto(RunResult) none = { 0 };
+    g_auto(RunResult) bad = { 0 };
+
+    g_assert_no_error(err);
+    env[1] = vh_fake_sysfs_root(proc);
+    /* Verb options go after the verb: this --state-dir wins. */
+    run_cli(&ok, env, "--sysfs-root", vh_fake_sysfs_root(sriov),
+            "nodedev-reset", "pci_0001_00_00_0", "--state-dir", state, NULL);
+    g_assert_cmpstr(ok.err, ==, "");
+    g_assert_cmpint(ok.status, ==, 0);
+    g_assert_cmpstr(ok.out, ==, "Device pci_0001_00_00_0 reset\n"
+                                "  methods tried in order: flr bus\n");
+    reset = vh_fake_sysfs_path(sriov, "bus/pci/devices/0001:00:00.0/reset");
+    g_assert_true(g_file_get_contents(reset, &written, NULL, &err));
+    g_assert_cmpstr(written, ==, "1");
+
+    /* The test bed's 01:02.0: no reset method, a failure (1). */
+    run_cli(&none, env, "--sysfs-root", vh_fake_sysfs_root(testbed),
+            "nodedev-reset", "0000:01:02.0", "--state-dir", state, NULL);
+    g_assert_cmpint(none.status, ==, 1);
+    g_assert_cmpstr(none.out, ==, "");
+    g_assert_cmpuint(count_lines(none.err), ==, 1);
+    g_assert_nonnull(strstr(none.err, "virt-hostdev: 0000:01:02.0 (e1000) has "
+                                      "no reset method"));
+
+    run_cli(&bad, env, "--sysfs-root", vh_fake_sysfs_root(testbed),
+            "nodedev-reset", "0000:01:02.8", "--state-dir", state, NULL);
+    g_assert_cmpint(bad.status, ==, 2);
+    g_assert_cmpuint(count_lines(bad.err), ==, 1);
+
+    lock = g_build_filename(state, "lock", NULL);
+    g_unlink(lock);
+    g_assert_cmpint(g_rmdir(state), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -377,5 +442,6 @@ main(int argc, char **argv)
     g_test_add_func("/cli/operation-failures", test_operation_failures);
     g_test_add_func("/cli/nodedev-verbs", test_nodedev_verbs);
     g_test_add_func("/cli/nodedev-info", test_nodedev_info);
+    g_test_add_func("/cli/nodedev-reset", test_nodedev_reset);
     return g_test_run();
 }

@@ -666,6 +666,36 @@ test_free(void)
     g_assert_cmpstr(driver, ==, "e1000");
 }
 
+/* reset_store(): "1" resets, anything else is -EINVAL; a device with no
+ * reset method has no reset file to write. */
+static void
+test_reset_store(void)
+{
+    static const char *const bad[] = { "0", "2", "1x", " 1", "-1", "yes" };
+    const char *reset = "bus/pci/devices/0001:00:02.0/reset";
+    g_autoptr(GError) err = NULL;
+    Fixture fx = { 0 };
+    gsize i;
+
+    fixture_open(&fx, vh_test_sriov, G_N_ELEMENTS(vh_test_sriov));
+    write_ok(&fx, reset, "1");
+    write_ok(&fx, reset, "1\n");
+    write_ok(&fx, reset, "");       /* never reaches store() */
+    for (i = 0; i < G_N_ELEMENTS(bad); i++)
+        write_fails(&fx, reset, bad[i], EINVAL);
+    g_assert_cmpuint(vh_fake_kernel_resets(fx.kernel, "0001:00:02.0"), ==, 2);
+    g_assert_cmpuint(vh_fake_kernel_resets(fx.kernel, "0001:00:02.1"), ==, 0);
+    fixture_teardown(&fx, NULL);
+
+    /* The test bed's e1000 has no reset_method, hence no reset file. */
+    fixture_open(&fx, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed));
+    g_assert_false(vh_sysfs_write(fx.sysfs, "bus/pci/devices/" E1000_A "/reset",
+                                  "1", &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND);
+    g_assert_cmpuint(vh_fake_kernel_resets(fx.kernel, E1000_A), ==, 0);
+    fixture_teardown(&fx, NULL);
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 
@@ -688,6 +718,7 @@ main(int argc, char **argv)
     ADD("/fake-kernel/probe/not-loaded", test_probe_not_loaded);
     ADD("/fake-kernel/probe/bound-and-unknown", test_probe_bound_and_unknown);
     ADD("/fake-kernel/driver-override/store", test_override_store);
+    g_test_add_func("/fake-kernel/reset/store", test_reset_store);
     ADD("/fake-kernel/load-module", test_load_module);
     ADD("/fake-kernel/fail-write", test_fail_write);
     ADD("/fake-kernel/writes-log", test_writes_log);

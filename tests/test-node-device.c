@@ -518,7 +518,7 @@ test_json_groups(void)
     yajl_val blockers;
 
     tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
-    json = vh_iommu_groups_format_json(t.list, FALSE, 0, &err);
+    json = vh_iommu_groups_format_json(t.list, FALSE, 0, NULL, &err);
     g_assert_no_error(err);
     root = yajl_tree_parse(json, errbuf, sizeof(errbuf));
     g_assert_nonnull(root);

@@ -205,6 +205,44 @@ test_links_and_lists(Fixture *fx, gconstpointer data)
     g_assert_null(absent);
 }
 
+/* What /proc needs: the root's own listing and raw link targets. */
+static void
+test_root_list_and_raw_link(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) top = NULL;
+    g_autoptr(GPtrArray) dot = NULL;
+    g_autofree char *target = NULL;
+    g_autofree char *abs = NULL;
+    g_autofree char *none = NULL;
+
+    g_assert_true(vh_sysfs_list(fx->sysfs, "", &top, &err));
+    g_assert_no_error(err);
+    g_assert_true(g_ptr_array_find_with_equal_func(top, "bus", g_str_equal,
+                                                   NULL));
+    g_assert_true(g_ptr_array_find_with_equal_func(top, "devices", g_str_equal,
+                                                   NULL));
+    /* "." stays refused as a component. */
+    g_assert_false(vh_sysfs_list(fx->sysfs, ".", &dot, &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID);
+    g_assert_null(dot);
+    g_clear_error(&err);
+
+    g_assert_true(vh_sysfs_read_link(fx->sysfs,
+                                     "bus/pci/devices/0000:01:02.0/driver",
+                                     &target, &err));
+    g_assert_cmpstr(target, ==, "../../../../bus/pci/drivers/e1000");
+    /* Absolute targets are read, never followed. */
+    g_assert_true(vh_fake_sysfs_add_raw_link(fx->fake, "42/fd/7",
+                                             "/dev/vfio/4", &err));
+    g_assert_true(vh_sysfs_read_link(fx->sysfs, "42/fd/7", &abs, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(abs, ==, "/dev/vfio/4");
+    g_assert_true(vh_sysfs_read_link(fx->sysfs, "42/fd/8", &none, &err));
+    g_assert_no_error(err);
+    g_assert_null(none);
+}
+
 static void
 test_symlink_escape(Fixture *fx, gconstpointer data)
 {
@@ -344,6 +382,7 @@ main(int argc, char **argv)
     ADD("/util/sysfs/read/too-big", test_read_too_big);
     ADD("/util/sysfs/read/bytes", test_read_bytes);
     ADD("/util/sysfs/links-and-lists", test_links_and_lists);
+    ADD("/util/sysfs/root-list-and-raw-link", test_root_list_and_raw_link);
     ADD("/util/sysfs/symlink-escape", test_symlink_escape);
     ADD("/util/sysfs/write", test_write);
     ADD("/util/sysfs/resolve", test_resolve);

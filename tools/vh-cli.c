@@ -17,6 +17,7 @@
 #include "vh-config.h"
 #include "vh-assign.h"
 #include "vh-error.h"
+#include "vh-holders.h"
 #include "vh-host-usage.h"
 #include "vh-hostdev.h"
 #include "vh-iommu-group.h"
@@ -145,6 +146,27 @@ vh_cli_host_usage(VhCli *cli, GError **error)
 }
 
 /*
+ * Who owns what, for the views (iommu-groups, nodedev-info), from the
+ * registry in the state dir.  A view still works when the registry cannot
+ * be read (a user without access to /run/virt-hostdev): it warns, and the
+ * owners are unknown (NULL).
+ */
+static VhAssignOwners *
+vh_cli_view_owners(VhCli *cli)
+{
+    g_autoptr(VhRegistry) registry = NULL;
+    g_autoptr(GError) local = NULL;
+
+    if (!(registry = vh_registry_load(cli->opts.state_dir, &local))) {
+        g_autofree char *msg = g_strdup(local->message);
+        g_strdelimit(msg, "\n\r", ' ');
+        g_printerr("virt-hostdev: warning: owners not shown: %s\n", msg);
+        return NULL;
+    }
+    return vh_registry_assign_owners(registry);
+}
+
+/*
  * Parse a verb's own options plus the global ones, and check that between
  * @min_args and @max_args positional arguments remain (max -1: no limit).
  * On success argc and argv hold the verb name followed by the positionals.
@@ -217,19 +239,24 @@ vh_cli_group_status(const VhNodeDeviceList *list, guint number)
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
+/* "group 4: viable, owned by manual" and a line per member. */
 static void
 vh_cli_print_group(const VhNodeDeviceList *list, guint number,
-                   const VhHostUsage *usage, const VhSysfs *sysfs)
+                   const VhHostUsage *usage, const VhSysfs *sysfs,
+                   const VhAssignOwners *owners)
 {
     GPtrArray *members = vh_iommu_group_members(list, number);
     g_autofree char *status = vh_cli_group_status(list, number);
+    const char *owner = owners ? vh_assign_owners_group_owner(owners, number)
+                               : NULL;
     guint i;
 
-    g_print("group %u: %s\n", number, status);
+    g_print("group %u: %s%s%s\n", number, status,
+            owner ? ", owned by " : "", vh_cli_or(owner, ""));
     for (i = 0; i < members->len; i++) {
         const VhNodeDevice *dev = g_ptr_array_index(members, i);
         g_autoptr(VhAssignVerdict) verdict = vh_assign_check(list, dev, usage,
-                                                             sysfs);
+                                                             sysfs, owners);
         char buf[VH_PCI_ADDRESS_BUFLEN];
 
         g_print("  %s  %-13s  %-8s  %04x:%04x  %-12s  %s%s%s%s\n",
@@ -275,12 +302,13 @@ vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
 {
     g_autoptr(VhNodeDeviceList) list = NULL;
     g_autoptr(VhHostUsage) usage = NULL;
+    g_autoptr(VhAssignOwners) owners = NULL;
     g_autoptr(GArray) numbers = NULL;
     gboolean json = FALSE;
     const GOptionEntry entries[] = {
         { "json", 0, 0, G_OPTION_ARG_NONE, &json,
-          "Print a JSON array of groups with number, viable, members and "
-          "blockers", NULL },
+          "Print a JSON array of groups with number, viable, owner, members "
+          "and blockers", NULL },
         G_OPTION_ENTRY_NULL
     };
     const VhNodeDevice *dev = NULL;
@@ -298,11 +326,12 @@ vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         return FALSE;
     if (!vh_cli_require_groups(list, dev, error))
         return FALSE;
+    owners = vh_cli_view_owners(cli);
 
     if (json) {
         g_autofree char *out = vh_iommu_groups_format_json(list, dev != NULL,
                                                            dev ? dev->group : 0,
-                                                           error);
+                                                           owners, error);
         if (!out)
             return FALSE;
         g_print("%s", out);
@@ -314,7 +343,7 @@ vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     for (i = 0; i < numbers->len; i++) {
         guint number = g_array_index(numbers, guint, i);
         if (!dev || number == dev->group)
-            vh_cli_print_group(list, number, usage, cli->sysfs);
+            vh_cli_print_group(list, number, usage, cli->sysfs, owners);
     }
     return TRUE;
 }
@@ -441,13 +470,15 @@ vh_cli_nodedev_dumpxml(VhCli *cli, const VhCliVerb *verb, int argc,
     return TRUE;
 }
 
+/* @owners_known: the registry was read (else the owner is unknown). */
 static void
 vh_cli_print_info(const VhNodeDeviceList *list, const VhNodeDevice *dev,
-                  const VhAssignVerdict *verdict)
+                  const VhAssignVerdict *verdict, gboolean owners_known)
 {
     GPtrArray *members = vh_node_device_list_group(list, dev);
     g_autofree char *group = NULL;
     g_autofree char *reset = NULL;
+    g_autofree char *owner = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
     guint i;
 
@@ -466,6 +497,13 @@ vh_cli_print_info(const VhNodeDeviceList *list, const VhNodeDevice *dev,
     if (verdict->reset_methods)
         reset = *verdict->reset_methods ? g_strjoinv(" ", verdict->reset_methods)
                                         : g_strdup("none");
+    if (verdict->owner && verdict->role)
+        owner = g_strdup_printf("%s (%s)", verdict->owner, verdict->role);
+    else if (verdict->owner)
+        owner = g_strdup_printf("%s (owns IOMMU group %u)", verdict->owner,
+                                dev->group);
+    else
+        owner = g_strdup(owners_known ? "(none)" : "(unknown)");
     g_print("Name:         %s\n", dev->name);
     g_print("Address:      %s\n", vh_pci_address_format(&dev->addr, buf));
     g_print("Vendor:       0x%04x %s\n", dev->vendor, vh_cli_or(dev->vendor_name, ""));
@@ -474,6 +512,7 @@ vh_cli_print_info(const VhNodeDeviceList *list, const VhNodeDevice *dev,
         g_print("Class:        0x%06x\n", (guint) dev->klass);
     g_print("Type:         %s\n", vh_node_device_is_bridge(dev) ? "bridge" : "endpoint");
     g_print("Driver:       %s\n", vh_cli_or(dev->driver, "(none)"));
+    g_print("Owner:        %s\n", owner);
     g_print("Parent:       %s\n", dev->parent);
     g_print("IOMMU group:  %s\n", vh_cli_or(group, "(none)"));
     if (dev->numa_node >= 0)
@@ -493,12 +532,13 @@ vh_cli_nodedev_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
 {
     g_autoptr(VhNodeDeviceList) list = NULL;
     g_autoptr(VhHostUsage) usage = NULL;
+    g_autoptr(VhAssignOwners) owners = NULL;
     g_autoptr(VhAssignVerdict) verdict = NULL;
     gboolean json = FALSE;
     const GOptionEntry entries[] = {
         { "json", 0, 0, G_OPTION_ARG_NONE, &json,
-          "Print a JSON object with the device, its group and the verdict",
-          NULL },
+          "Print a JSON object with the device, its group, its owner and the "
+          "verdict", NULL },
         G_OPTION_ENTRY_NULL
     };
     const VhNodeDevice *dev;
@@ -514,7 +554,8 @@ vh_cli_nodedev_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         return FALSE;
     if (!(usage = vh_cli_host_usage(cli, error)))
         return FALSE;
-    verdict = vh_assign_check(list, dev, usage, cli->sysfs);
+    owners = vh_cli_view_owners(cli);
+    verdict = vh_assign_check(list, dev, usage, cli->sysfs, owners);
     if (json) {
         g_autofree char *out = vh_node_device_info_format_json(dev, verdict, error);
         if (!out)
@@ -522,7 +563,7 @@ vh_cli_nodedev_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         g_print("%s", out);
         return TRUE;
     }
-    vh_cli_print_info(list, dev, verdict);
+    vh_cli_print_info(list, dev, verdict, owners != NULL);
     return TRUE;
 }
 
@@ -675,6 +716,37 @@ vh_cli_nodedev_reattach(VhCli *cli, const VhCliVerb *verb, int argc,
 }
 
 static gboolean
+vh_cli_nodedev_reset(VhCli *cli, const VhCliVerb *verb, int argc,
+                     char **argv, GError **error)
+{
+    g_autoptr(VhResetResult) result = NULL;
+    g_autofree char *methods = NULL;
+    VhHostdev h;
+    VhPciAddress addr;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    if (!vh_cli_parse_verb(cli, verb, NULL, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!vh_cli_hostdev(cli, &h, error) ||
+        !vh_hostdev_reset(&h, &addr, &result, error))
+        return FALSE;
+    g_print("Device %s reset\n", vh_pci_address_nodedev_name(&addr, buf));
+    methods = result->methods ? g_strjoinv(" ", result->methods) : NULL;
+    g_print("  methods tried in order: %s\n",
+            vh_cli_or(methods, "not named by this kernel (no reset_method)"));
+    if (result->bus_reset)
+        g_print("  by a secondary bus reset of %s\n",
+                vh_pci_address_format(&result->bridge, buf));
+    for (i = 0; i < result->also_reset->len; i++)
+        g_print("  also reset: %s\n",
+                (const char *) g_ptr_array_index(result->also_reset, i));
+    return TRUE;
+}
+
+static gboolean
 vh_cli_recover(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
                GError **error)
 {
@@ -687,6 +759,162 @@ vh_cli_recover(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         !vh_hostdev_recover(&h, &plan, error))
         return FALSE;
     vh_cli_print_plan(plan, "");
+    return TRUE;
+}
+
+/* What who-holds found out about one device. */
+typedef struct {
+    const VhNodeDevice *dev;
+    const VhRegistryEntry *entry;   /* NULL: not recorded */
+    const char *group_owner;        /* of the device's group; NULL: none */
+    GPtrArray *holders;             /* VhHolder *; NULL: in no group */
+    guint unreadable;               /* processes whose fds were not read */
+} VhCliHolding;
+
+static char *
+vh_cli_who_holds_json(const VhCliHolding *w, GError **error)
+{
+    yajl_gen g = vh_json_gen_new();
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    yajl_gen_map_open(g);
+    vh_json_key_string(g, "address", vh_pci_address_format(&w->dev->addr, buf));
+    vh_json_key_string(g, "owner", w->entry ? w->entry->owner : w->group_owner);
+    vh_json_key_string(g, "role",
+                       w->entry ? vh_hostdev_role_string(w->entry->role) : NULL);
+    vh_json_key_string(g, "driver", w->dev->driver);
+    vh_json_key_string(g, "original_driver",
+                       w->entry ? w->entry->original_driver : NULL);
+    vh_json_string(g, "group");
+    if (w->dev->has_group)
+        yajl_gen_integer(g, w->dev->group);
+    else
+        yajl_gen_null(g);
+    vh_json_string(g, "holders");
+    yajl_gen_array_open(g);
+    for (i = 0; w->holders && i < w->holders->len; i++) {
+        const VhHolder *holder = g_ptr_array_index(w->holders, i);
+
+        yajl_gen_map_open(g);
+        vh_json_key_int(g, "pid", holder->pid);
+        vh_json_key_string(g, "comm", holder->comm);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    vh_json_key_int(g, "unreadable_processes", w->unreadable);
+    yajl_gen_map_close(g);
+    return vh_json_gen_finish(g, error);
+}
+
+/*
+ * "0000:01:01.0: assigned to manual (vfio-pci, was e1000), IOMMU group 4"
+ * or "0000:01:01.0 (e1000): not held by virt-hostdev", then who has the
+ * group's node open.
+ */
+static void
+vh_cli_who_holds_print(const VhCliHolding *w)
+{
+    const VhNodeDevice *dev = w->dev;
+    const char *driver = vh_cli_or(dev->driver, "no driver");
+    g_autoptr(GString) s = g_string_new(NULL);
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    vh_pci_address_format(&dev->addr, buf);
+    if (w->entry) {
+        const VhRegistryEntry *e = w->entry;
+
+        g_string_printf(s, "%s: %s %s %s (%s", buf,
+                        vh_hostdev_role_string(e->role),
+                        e->role == VH_ROLE_ASSIGNED ? "to" : "for", e->owner,
+                        driver);
+        if (g_strcmp0(dev->driver, e->driver) != 0)
+            g_string_append_printf(s, ", recorded on %s", e->driver);
+        if (e->original_driver)
+            g_string_append_printf(s, ", was %s)", e->original_driver);
+        else
+            g_string_append(s, ", had no driver)");
+    } else {
+        g_string_printf(s, "%s (%s): not held by virt-hostdev", buf, driver);
+    }
+
+    if (!dev->has_group) {
+        g_print("%s; in no IOMMU group\n", s->str);
+        return;
+    }
+    if (!w->entry && w->group_owner) {
+        g_string_append_printf(s, "; IOMMU group %u belongs to %s",
+                               dev->group, w->group_owner);
+    } else if (!w->entry && w->holders->len == 0 && w->unreadable == 0) {
+        /* Nothing more to say: one line. */
+        g_print("%s; /dev/vfio/%u not open\n", s->str, dev->group);
+        return;
+    } else {
+        g_string_append_printf(s, "%sIOMMU group %u", w->entry ? ", " : "; ",
+                               dev->group);
+    }
+    g_print("%s\n", s->str);
+    for (i = 0; i < w->holders->len; i++) {
+        const VhHolder *holder = g_ptr_array_index(w->holders, i);
+
+        g_print("  /dev/vfio/%u open by pid %u (%s)\n", dev->group,
+                holder->pid, vh_cli_or(holder->comm, "name unreadable"));
+    }
+    if (w->holders->len == 0)
+        g_print("  /dev/vfio/%u not open%s\n", dev->group,
+                w->unreadable ? " by any process that could be inspected" : "");
+    if (w->unreadable)
+        g_print("  %u process%s could not be inspected; run as root to see "
+                "every holder\n", w->unreadable, w->unreadable == 1 ? "" : "es");
+}
+
+static gboolean
+vh_cli_who_holds(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                 GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autoptr(VhRegistry) registry = NULL;
+    g_autoptr(GPtrArray) holders = NULL;
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print a JSON object with address, owner, role, driver, "
+          "original_driver, group and holders", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    VhCliHolding w = { 0 };
+    const VhSysfs *proc;
+    VhPciAddress addr;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!(list = vh_cli_scan(cli, 0, error)))
+        return FALSE;
+    if (!(w.dev = vh_node_device_list_find(list, &addr, error)))
+        return FALSE;
+    /* Read-only: the registry is replaced atomically, no lock needed. */
+    if (!(registry = vh_registry_load(cli->opts.state_dir, error)))
+        return FALSE;
+    w.entry = vh_registry_lookup(registry, &addr);
+    if (w.dev->has_group) {
+        if (!(proc = vh_cli_proc(cli, error)) ||
+            !vh_holders_scan(proc, w.dev->group, &holders, &w.unreadable,
+                             error))
+            return FALSE;
+        w.holders = holders;
+        w.group_owner = vh_registry_group_owner(registry, w.dev->group);
+    }
+    if (json) {
+        g_autofree char *out = vh_cli_who_holds_json(&w, error);
+        if (!out)
+            return FALSE;
+        g_print("%s", out);
+        return TRUE;
+    }
+    vh_cli_who_holds_print(&w);
     return TRUE;
 }
 
@@ -705,9 +933,10 @@ static const VhCliVerb vh_cli_verbs[] = {
       "List PCI node devices by libvirt name (pci_0000_01_02_0).",
       vh_cli_nodedev_list },
     { "nodedev-info", "DEVICE",
-      "Show a device's facts and whether and how it can be assigned: ok, "
-      "needs-group (peers to hold), bridge, no-iommu, host-critical "
-      "(what the host uses on it), no-reset (a warning).",
+      "Show a device's facts, its owner and whether and how it can be "
+      "assigned: ok, needs-group (peers to hold), bridge, no-iommu, "
+      "in-use (owned by someone), host-critical (what the host uses on it), "
+      "no-reset (a warning).",
       vh_cli_nodedev_info },
     { "nodedev-detach", "DEVICE",
       "Detach DEVICE for assignment (vfio-pci) and hold the other endpoints "
@@ -719,10 +948,19 @@ static const VhCliVerb vh_cli_verbs[] = {
       "group gives the held peers back too.  A device virt-hostdev did not "
       "detach is left alone.",
       vh_cli_nodedev_reattach },
+    { "nodedev-reset", "DEVICE",
+      "Reset DEVICE through the kernel (its reset attribute) and show the "
+      "methods the kernel tries; refuses a device on vfio-pci or owned, and "
+      "a bus reset that would reach one, naming them.",
+      vh_cli_nodedev_reset },
     { "recover", "",
       "Roll back an operation that was cut short (crash, kill), so that every "
       "device is on a consistent driver and the registry holds.",
       vh_cli_recover },
+    { "who-holds", "DEVICE",
+      "Show who holds DEVICE: its owner, role and drivers from the registry, "
+      "and the processes that have its group's /dev/vfio/N open.",
+      vh_cli_who_holds },
     { "nodedev-dumpxml", "DEVICE | --all",
       "Print libvirt node-device XML for DEVICE, or every PCI device in one "
       "<devices> document with --all.",

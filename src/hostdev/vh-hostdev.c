@@ -10,6 +10,7 @@
 #include "vh-error.h"
 #include "vh-host-usage.h"
 #include "vh-hostdev.h"
+#include "vh-hostdev-priv.h"
 #include "vh-iommu-group.h"
 #include "vh-node-device.h"
 
@@ -212,23 +213,16 @@ vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
 
 /* ---- checks shared by operations ------------------------------------------------ */
 
-typedef struct {
-    VhRegistry *registry;
-    VhNodeDeviceList *list;
-    VhStateLock *lock;
-} VhHostdevState;
-
-static void
+void
 vh_hostdev_state_clear(VhHostdevState *st)
 {
     g_clear_pointer(&st->list, vh_node_device_list_free);
     g_clear_pointer(&st->registry, vh_registry_free);
     g_clear_pointer(&st->lock, vh_state_unlock);
 }
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VhHostdevState, vh_hostdev_state_clear)
 
 /* Lock, refuse while an interrupted operation waits, read everything. */
-static gboolean
+gboolean
 vh_hostdev_begin(const VhHostdev *h, VhHostdevState *st, GError **error)
 {
     g_autoptr(VhJournal) pending = NULL;

@@ -117,4 +117,40 @@ gboolean vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
 gboolean vh_hostdev_recover(const VhHostdev *h, VhPlan **ret_plan,
                             GError **error);
 
+/* ---- reset (vh-reset.c) --------------------------------------------- */
+
+/* What a reset did. */
+typedef struct {
+    VhPciAddress addr;
+    char *driver;               /* bound during the reset; NULL: none */
+    /* reset_method: what the kernel tries, in order, until one works;
+     * NULL: this kernel (before 5.15) does not name them. */
+    char **methods;
+    /* Only a secondary bus reset of @bridge could reset it. */
+    gboolean bus_reset;
+    VhPciAddress bridge;
+    /* char * "0000:01:02.0 (e1000)", never NULL: the other devices the
+     * reset reached, those below @bridge for a bus reset and those below
+     * @addr when it is a bridge. */
+    GPtrArray *also_reset;
+} VhResetResult;
+
+void vh_reset_result_free(VhResetResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhResetResult, vh_reset_result_free)
+
+/*
+ * Reset @addr through the kernel's reset attribute (pci_reset_function(),
+ * as `virsh nodedev-reset` does for a device on a host driver), under the
+ * state lock.  Refused (VH_HOSTDEV_ERROR_CONFLICT, naming each device with
+ * its driver and owner) while @addr is on vfio-pci (its user resets it
+ * through VFIO) or in the registry, and while a reset would reach a device
+ * that is: a bus reset (when the kernel has nothing else for @addr)
+ * reaches every device below the parent bridge, and resetting a bridge
+ * every device below it.  VH_HOSTDEV_ERROR_FAILED when the kernel has no
+ * reset for it (no reset file, no methods, or only a bus reset on a root
+ * bus).  Free *ret_result with vh_reset_result_free().
+ */
+gboolean vh_hostdev_reset(const VhHostdev *h, const VhPciAddress *addr,
+                          VhResetResult **ret_result, GError **error);
+
 G_END_DECLS

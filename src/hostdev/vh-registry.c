@@ -324,6 +324,24 @@ vh_registry_entries(const VhRegistry *registry)
     return out;
 }
 
+VhAssignOwners *
+vh_registry_assign_owners(const VhRegistry *registry)
+{
+    VhAssignOwners *owners;
+    guint i;
+
+    g_return_val_if_fail(registry != NULL, NULL);
+    owners = vh_assign_owners_new();
+    for (i = 0; i < registry->entries->len; i++) {
+        const VhRegistryEntry *e = g_ptr_array_index(registry->entries, i);
+
+        vh_assign_owners_add(owners, &e->addr, e->owner,
+                             vh_hostdev_role_string(e->role), e->driver,
+                             e->group);
+    }
+    return owners;
+}
+
 /* ---- the journal -------------------------------------------------------- */
 
 static void

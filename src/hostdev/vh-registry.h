@@ -15,6 +15,7 @@
 
 #include <glib.h>
 
+#include "vh-assign.h"
 #include "vh-pci-address.h"
 
 G_BEGIN_DECLS
@@ -73,6 +74,10 @@ const char *vh_registry_group_owner(const VhRegistry *registry, guint group);
 /* Entries sorted by address, owned by @registry.
  * Free the array with g_ptr_array_unref(). */
 GPtrArray *vh_registry_entries(const VhRegistry *registry);
+/* Who owns which device and group, as node_device's verdicts and views
+ * take it (they cannot read the registry themselves).
+ * Free with vh_assign_owners_free(). */
+VhAssignOwners *vh_registry_assign_owners(const VhRegistry *registry);
 
 /*
  * The journal: an operation as numbered steps, each moving one device from

@@ -14,7 +14,104 @@ static const char * const vh_assign_codes[] = {
     [VH_ASSIGN_HOST_CRITICAL] = "host-critical",
     [VH_ASSIGN_NEEDS_GROUP] = "needs-group",
     [VH_ASSIGN_NO_RESET] = "no-reset",
+    [VH_ASSIGN_IN_USE] = "in-use",
 };
+
+struct _VhAssignOwners {
+    GPtrArray *entries;         /* VhAssignOwner *, in the order added */
+};
+
+static void
+vh_assign_owner_free(VhAssignOwner *entry)
+{
+    if (!entry)
+        return;
+    g_free(entry->owner);
+    g_free(entry->role);
+    g_free(entry->driver);
+    g_free(entry);
+}
+
+VhAssignOwners *
+vh_assign_owners_new(void)
+{
+    VhAssignOwners *owners = g_new0(VhAssignOwners, 1);
+
+    owners->entries = g_ptr_array_new_with_free_func((GDestroyNotify) vh_assign_owner_free);
+    return owners;
+}
+
+void
+vh_assign_owners_free(VhAssignOwners *owners)
+{
+    if (!owners)
+        return;
+    if (owners->entries)
+        g_ptr_array_unref(owners->entries);
+    g_free(owners);
+}
+
+static gboolean
+vh_assign_owners_find(const VhAssignOwners *owners, const VhPciAddress *addr,
+                      guint *ret_index)
+{
+    guint i;
+
+    for (i = 0; i < owners->entries->len; i++) {
+        const VhAssignOwner *e = g_ptr_array_index(owners->entries, i);
+
+        if (vh_pci_address_equal(&e->addr, addr)) {
+            *ret_index = i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+void
+vh_assign_owners_add(VhAssignOwners *owners, const VhPciAddress *addr,
+                     const char *owner, const char *role, const char *driver,
+                     guint group)
+{
+    VhAssignOwner *entry = g_new0(VhAssignOwner, 1);
+    guint i;
+
+    entry->addr = *addr;
+    entry->owner = g_strdup(owner);
+    entry->role = g_strdup(role);
+    entry->driver = g_strdup(driver);
+    entry->group = group;
+    if (vh_assign_owners_find(owners, addr, &i)) {
+        vh_assign_owner_free(g_ptr_array_index(owners->entries, i));
+        g_ptr_array_index(owners->entries, i) = entry;
+        return;
+    }
+    g_ptr_array_add(owners->entries, entry);
+}
+
+const VhAssignOwner *
+vh_assign_owners_lookup(const VhAssignOwners *owners, const VhPciAddress *addr)
+{
+    guint i;
+
+    if (!vh_assign_owners_find(owners, addr, &i))
+        return NULL;
+    return g_ptr_array_index(owners->entries, i);
+}
+
+const char *
+vh_assign_owners_group_owner(const VhAssignOwners *owners, guint group)
+{
+    guint i;
+
+    for (i = 0; i < owners->entries->len; i++) {
+        const VhAssignOwner *e = g_ptr_array_index(owners->entries, i);
+
+        if (e->group == group)
+            return e->owner;
+    }
+    return NULL;
+}
 
 const char *
 vh_assign_code_string(VhAssignCode code)
@@ -41,6 +138,8 @@ vh_assign_verdict_free(VhAssignVerdict *verdict)
     if (verdict->reasons)
         g_ptr_array_unref(verdict->reasons);
     g_strfreev(verdict->reset_methods);
+    g_free(verdict->owner);
+    g_free(verdict->role);
     g_free(verdict);
 }
 
@@ -87,6 +186,87 @@ vh_assign_list_devices(GPtrArray *devices)
                                dev->driver ? dev->driver : "no driver");
     }
     return g_string_free(s, FALSE);
+}
+
+/*
+ * The devices of @group recorded as assigned or detached (what held peers
+ * are held for): "0000:01:01.0 (assigned)" in *@ret_text, and those of them
+ * that @list has in *@ret_devices.
+ */
+static void
+vh_assign_group_users(const VhNodeDeviceList *list,
+                      const VhAssignOwners *owners, guint group,
+                      GPtrArray **ret_devices, char **ret_text)
+{
+    g_autoptr(GPtrArray) devices = g_ptr_array_new();
+    GString *s = g_string_new(NULL);
+    guint i;
+
+    for (i = 0; i < owners->entries->len; i++) {
+        const VhAssignOwner *e = g_ptr_array_index(owners->entries, i);
+        VhNodeDevice *d;
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (e->group != group || g_str_equal(e->role, "held"))
+            continue;
+        g_string_append_printf(s, "%s%s (%s)", s->len ? ", " : "",
+                               vh_pci_address_format(&e->addr, buf), e->role);
+        if ((d = vh_node_device_list_lookup(list, &e->addr)))
+            g_ptr_array_add(devices, d);
+    }
+    *ret_devices = g_steal_pointer(&devices);
+    *ret_text = g_string_free(s, FALSE);
+}
+
+/*
+ * The device is recorded (assigned, detached, held), or its group belongs
+ * to someone: one owner per group, so no member can go to anyone else.
+ */
+static void
+vh_assign_check_owner(VhAssignVerdict *verdict, const VhNodeDeviceList *list,
+                      const VhNodeDevice *dev, const VhAssignOwners *owners)
+{
+    const VhAssignOwner *mine = vh_assign_owners_lookup(owners, &dev->addr);
+    const char *group_owner = NULL;
+    g_autoptr(GPtrArray) users = NULL;
+    g_autofree char *users_text = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    char *message;
+
+    if (!mine && dev->has_group)
+        group_owner = vh_assign_owners_group_owner(owners, dev->group);
+    if (!mine && !group_owner)
+        return;
+    verdict->owner = g_strdup(mine ? mine->owner : group_owner);
+    verdict->role = mine ? g_strdup(mine->role) : NULL;
+    vh_pci_address_format(&dev->addr, buf);
+
+    if (mine && !g_str_equal(mine->role, "held")) {
+        users = g_ptr_array_new();
+        g_ptr_array_add(users, (gpointer) dev);
+        message = g_strdup_printf("%s is %s %s %s (%s); `virt-hostdev "
+                                  "nodedev-reattach` it first", buf,
+                                  mine->role,
+                                  g_str_equal(mine->role, "assigned") ? "to" : "for",
+                                  mine->owner, mine->driver);
+    } else if (mine) {
+        vh_assign_group_users(list, owners, mine->group, &users, &users_text);
+        message = g_strdup_printf("%s is held on %s for %s as a peer of %s; it "
+                                  "goes back to the host with the group "
+                                  "(`virt-hostdev nodedev-reattach` of the "
+                                  "assigned device)",
+                                  buf, mine->driver, mine->owner,
+                                  *users_text ? users_text : "an assigned device");
+    } else {
+        vh_assign_group_users(list, owners, dev->group, &users, &users_text);
+        message = g_strdup_printf("%s is in IOMMU group %u, which belongs to %s"
+                                  "%s%s; release the group first "
+                                  "(`virt-hostdev nodedev-reattach` of its "
+                                  "devices)", buf, dev->group, group_owner,
+                                  *users_text ? ": " : "", users_text);
+    }
+    vh_assign_add(verdict, VH_ASSIGN_IN_USE, TRUE, g_steal_pointer(&users),
+                  message);
 }
 
 /* Everything the host uses on @dev or any other member of its group. */
@@ -185,7 +365,8 @@ vh_assign_check_reset(VhAssignVerdict *verdict, const VhNodeDevice *dev,
 
 VhAssignVerdict *
 vh_assign_check(const VhNodeDeviceList *list, const VhNodeDevice *dev,
-                const VhHostUsage *usage, const VhSysfs *sysfs)
+                const VhHostUsage *usage, const VhSysfs *sysfs,
+                const VhAssignOwners *owners)
 {
     g_autoptr(VhAssignVerdict) verdict = g_new0(VhAssignVerdict, 1);
     GPtrArray *members = vh_node_device_list_group(list, dev);
@@ -208,6 +389,8 @@ vh_assign_check(const VhNodeDeviceList *list, const VhNodeDevice *dev,
                                       "only; assign the devices behind it",
                                       vh_pci_address_format(&dev->addr, buf)));
     }
+    if (owners)
+        vh_assign_check_owner(verdict, list, dev, owners);
     if (usage) {
         g_autoptr(GPtrArray) self = g_ptr_array_new();
         g_ptr_array_add(self, (gpointer) dev);

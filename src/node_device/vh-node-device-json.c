@@ -100,7 +100,7 @@ vh_node_device_json_write(yajl_gen g, const VhNodeDevice *dev)
 
 static void
 vh_iommu_group_json_write(yajl_gen g, const VhNodeDeviceList *list,
-                          guint number)
+                          guint number, const VhAssignOwners *owners)
 {
     GPtrArray *members = vh_iommu_group_members(list, number);
     g_autoptr(GPtrArray) blockers = vh_iommu_group_blockers(list, number);
@@ -109,6 +109,9 @@ vh_iommu_group_json_write(yajl_gen g, const VhNodeDeviceList *list,
     yajl_gen_map_open(g);
     vh_json_key_int(g, "number", number);
     vh_json_key_bool(g, "viable", blockers->len == 0);
+    vh_json_key_string(g, "owner",
+                       owners ? vh_assign_owners_group_owner(owners, number)
+                              : NULL);
     vh_json_string(g, "members");
     yajl_gen_array_open(g);
     for (i = 0; members && i < members->len; i++)
@@ -124,7 +127,8 @@ vh_iommu_group_json_write(yajl_gen g, const VhNodeDeviceList *list,
 
 char *
 vh_iommu_groups_format_json(const VhNodeDeviceList *list, gboolean has_only,
-                            guint only, GError **error)
+                            guint only, const VhAssignOwners *owners,
+                            GError **error)
 {
     g_autoptr(GArray) numbers = vh_node_device_list_group_numbers(list);
     yajl_gen g = vh_json_gen_new();
@@ -134,7 +138,7 @@ vh_iommu_groups_format_json(const VhNodeDeviceList *list, gboolean has_only,
     for (i = 0; i < numbers->len; i++) {
         guint number = g_array_index(numbers, guint, i);
         if (!has_only || number == only)
-            vh_iommu_group_json_write(g, list, number);
+            vh_iommu_group_json_write(g, list, number, owners);
     }
     yajl_gen_array_close(g);
     return vh_json_gen_finish(g, error);
@@ -167,6 +171,8 @@ vh_node_device_info_format_json(const VhNodeDevice *dev,
         yajl_gen_integer(g, dev->group);
     else
         yajl_gen_null(g);
+    vh_json_key_string(g, "owner", verdict->owner);
+    vh_json_key_string(g, "role", verdict->role);
     vh_json_string(g, "numa_node");
     if (dev->numa_node >= 0)
         yajl_gen_integer(g, dev->numa_node);

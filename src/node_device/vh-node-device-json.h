@@ -12,14 +12,19 @@
 
 G_BEGIN_DECLS
 
+struct _VhAssignOwners;
+
 /*
- * [{"number": 4, "viable": false, "members": [DEVICE...],
+ * [{"number": 4, "viable": false, "owner": "manual" or null,
+ *   "members": [DEVICE...],
  *   "blockers": [{"address": "0000:01:02.0", "driver": "e1000"}]}, ...]
  * for every group, or only group @only when @has_only.  DEVICE is the
- * object vh_node_device_json_write() writes.  Free with g_free().
+ * object vh_node_device_json_write() writes.  "owner" comes from @owners
+ * (NULL: unknown, every owner null).  Free with g_free().
  */
 char *vh_iommu_groups_format_json(const VhNodeDeviceList *list,
                                   gboolean has_only, guint only,
+                                  const struct _VhAssignOwners *owners,
                                   GError **error);
 
 /* {"address", "name", "class", "vendor", "device", "vendor_name",
@@ -29,7 +34,8 @@ void vh_node_device_json_write(yajl_gen g, const VhNodeDevice *dev);
 struct _VhAssignVerdict;
 
 /*
- * {"device": DEVICE, "group": N or null, "numa_node": N or null,
+ * {"device": DEVICE, "group": N or null, "owner": NAME or null,
+ *  "role": ROLE or null, "numa_node": N or null,
  *  "parent": NAME, "reset_methods": [...] or null, "verdict": CODE,
  *  "assignable": BOOL, "reasons": [{"code", "blocks", "message",
  *  "devices": [{"address", "driver"}]}]}.  Free with g_free().

@@ -12,13 +12,26 @@
 #define PCI_HEADER_TYPE         0x0e    /* PCI 3.0, 6.2.1 */
 #define PCI_CAPABILITY_LIST     0x34    /* PCI 3.0, 6.7 (type 0 and 1) */
 #define PCI_CB_CAPABILITY_LIST  0x14    /* cardbus bridges */
+#define PCI_CAP_ID_PM           0x01
 #define PCI_CAP_ID_EXP          0x10
+#define PCI_CAP_ID_AF           0x13    /* Advanced Features ECN */
+
+/* PCI PM 1.2, 3.2.4: PMCSR, and its No_Soft_Reset bit. */
+#define PCI_PM_CTRL             0x04
+#define PCI_PM_CTRL_NO_SOFT_RESET 0x0008
+
+/* Advanced Features ECN: AF Capabilities, Transactions Pending and FLR. */
+#define PCI_AF_CAP              0x03
+#define PCI_AF_CAP_TP           0x01
+#define PCI_AF_CAP_FLR          0x02
 
 /* PCIe 6.0, 7.5.3: offsets within the PCI Express capability. */
 #define PCI_EXP_FLAGS           0x02
 #define PCI_EXP_FLAGS_TYPE      0x00f0
 #define PCI_EXP_TYPE_RC_END     0x9     /* root complex integrated endpoint */
 #define PCI_EXP_TYPE_RC_EC      0xa     /* root complex event collector */
+#define PCI_EXP_DEVCAP          0x04    /* 7.5.3.3 */
+#define PCI_EXP_DEVCAP_FLR      0x10000000
 #define PCI_EXP_LNKCAP          0x0c
 #define PCI_EXP_LNKSTA          0x12
 
@@ -104,6 +117,26 @@ vh_pci_config_pcie_info(const guint8 *cfg, gsize len, VhPcieInfo *ret_info)
         info.sta.width = (lnksta >> 4) & 0x3f;
     }
     *ret_info = info;
+}
+
+gboolean
+vh_pci_config_has_function_reset(const guint8 *cfg, gsize len)
+{
+    guint exp = vh_pci_config_find_capability(cfg, len, PCI_CAP_ID_EXP);
+    guint af = vh_pci_config_find_capability(cfg, len, PCI_CAP_ID_AF);
+    guint pm = vh_pci_config_find_capability(cfg, len, PCI_CAP_ID_PM);
+
+    /* The same tests as pcie_has_flr(), pci_af_flr() and pci_pm_reset(). */
+    if (exp && exp + PCI_EXP_DEVCAP + 4 <= len &&
+        (vh_pci_config_read32(cfg, exp + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR))
+        return TRUE;
+    if (af && af + PCI_AF_CAP + 1 <= len &&
+        (cfg[af + PCI_AF_CAP] & (PCI_AF_CAP_TP | PCI_AF_CAP_FLR)) ==
+        (PCI_AF_CAP_TP | PCI_AF_CAP_FLR))
+        return TRUE;
+    return pm && pm + PCI_PM_CTRL + 2 <= len &&
+           !(vh_pci_config_read16(cfg, pm + PCI_PM_CTRL) &
+             PCI_PM_CTRL_NO_SOFT_RESET);
 }
 
 const char *

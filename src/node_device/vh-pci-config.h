@@ -52,6 +52,15 @@ guint vh_pci_config_find_capability(const guint8 *cfg, gsize len,
 void vh_pci_config_pcie_info(const guint8 *cfg, gsize len,
                              VhPcieInfo *ret_info);
 
+/*
+ * Whether the function can be reset alone, as the kernel's flr, af_flr
+ * and pm methods do: Function Level Reset in the PCI Express capability,
+ * FLR in the Advanced Features capability, or a PM capability whose
+ * D3hot->D0 transition resets (No_Soft_Reset clear).  FALSE when none is
+ * readable in @len bytes: then only a bus reset is left.
+ */
+gboolean vh_pci_config_has_function_reset(const guint8 *cfg, gsize len);
+
 /* libvirt's spelling of an encoded link speed ("2.5", "5", "8", ...),
  * NULL for 0 or an encoding PCIe does not define. */
 const char *vh_pcie_link_speed_string(guint speed);

@@ -469,6 +469,19 @@ vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
 }
 
 gboolean
+vh_sysfs_read_link(const VhSysfs *sysfs, const char *relpath,
+                   char **ret_target, GError **error)
+{
+    char target[PATH_MAX];
+    gboolean absent = FALSE;
+
+    if (!vh_sysfs_read_target(sysfs, relpath, target, &absent, error))
+        return FALSE;
+    *ret_target = absent ? NULL : g_strdup(target);
+    return TRUE;
+}
+
+gboolean
 vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
                       char **ret_relpath, GError **error)
 {
@@ -621,7 +634,10 @@ vh_sysfs_list(const VhSysfs *sysfs, const char *relpath,
     DIR *dir;
     int fd;
 
-    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+    /* "" is the root itself; "." stays refused as a path component. */
+    if (relpath && !*relpath)
+        relpath = ".";
+    else if (!vh_sysfs_check_relpath(sysfs, relpath, error))
         return FALSE;
     fd = vh_sysfs_openat(sysfs, relpath, O_RDONLY | O_DIRECTORY);
     if (fd == -ENOENT) {

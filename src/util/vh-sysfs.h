@@ -88,6 +88,12 @@ gboolean vh_sysfs_read_int(const VhSysfs *sysfs, const char *relpath,
 gboolean vh_sysfs_read_link_name(const VhSysfs *sysfs, const char *relpath,
                                  char **ret_name, GError **error);
 
+/* The target of a symlink as the kernel stores it, not resolved (a
+ * /proc/PID/fd/N link says "/dev/vfio/4"); NULL if the link is absent.
+ * Free with g_free(). */
+gboolean vh_sysfs_read_link(const VhSysfs *sysfs, const char *relpath,
+                            char **ret_target, GError **error);
+
 /*
  * The target of the symlink @relpath as a path relative to the root,
  * normalized ("bus/pci/devices/0000:00:03.0" gives
@@ -111,8 +117,8 @@ gboolean vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
 gboolean vh_sysfs_resolve_path(const VhSysfs *sysfs, const char *relpath,
                                char **ret_relpath, GError **error);
 
-/* Sorted names in a directory; NULL if absent.
- * Free with g_ptr_array_unref(). */
+/* Sorted names in a directory; NULL if absent.  @relpath "" lists the
+ * root itself (the pids of a /proc).  Free with g_ptr_array_unref(). */
 gboolean vh_sysfs_list(const VhSysfs *sysfs, const char *relpath,
                        GPtrArray **ret_names, GError **error);
 

@@ -37,6 +37,7 @@ typedef struct {
     char *native;       /* the driver the tree gave it; NULL: none */
     char *override;     /* driver_override; NULL: "(null)" */
     char *group;        /* iommu group name; NULL: none */
+    guint resets;       /* "1" written to its reset file */
 } VhFakeDevice;
 
 typedef struct {
@@ -431,6 +432,38 @@ vh_fake_kernel_probe_store(VhFakeKernel *kernel, const char *value,
     return vh_fake_kernel_attach(kernel, dev, driver, error);
 }
 
+/* reset_store(): kstrtoul(buf, 0) must give 1, else -EINVAL; then
+ * pci_reset_function(), which the model only counts.  A device without a
+ * method has no reset file, so the write never gets here (ENOENT). */
+static gboolean
+vh_fake_kernel_reset_store(VhFakeKernel *kernel, VhFakeDevice *dev,
+                           const char *resolved, const char *value,
+                           int injected, GError **error)
+{
+    g_autofree char *text = g_strdup(value);
+    gsize len = strlen(text);
+    guint64 n = 0;
+    char *end = NULL;
+
+    /* Write-only (0200): nothing of the value stays. */
+    if (!vh_fake_sysfs_add_file(kernel->fake, resolved, "", error))
+        return FALSE;
+    if (injected)
+        return vh_fake_kernel_errno(injected, error);
+    if (len == 0)
+        return TRUE;    /* a zero-byte write never reaches store() */
+    if (text[len - 1] == '\n')
+        text[len - 1] = '\0';
+    /* kstrtoul() takes a '+' but no space and no '-'. */
+    if (*text && !g_ascii_isspace(*text) && *text != '-')
+        n = g_ascii_strtoull(text, &end, 0);
+    if (!end || *end || n != 1)
+        return vh_fake_kernel_errno(EINVAL, error);
+    dev->resets++;
+    g_debug("%s: reset (%u)", dev->address, dev->resets);
+    return TRUE;
+}
+
 /* ---- The write hook ----------------------------------------------------- */
 
 /* @path is @suffix or ends with "/" @suffix: "unbind" is not a "bind". */
@@ -484,14 +517,15 @@ vh_fake_kernel_parse_driver_file(const char *resolved, char **ret_driver,
     return TRUE;
 }
 
-/* DEVDIR/driver_override: the device. */
+/* DEVDIR/@attr: the device. */
 static VhFakeDevice *
-vh_fake_kernel_override_device(VhFakeKernel *kernel, const char *resolved)
+vh_fake_kernel_attr_device(VhFakeKernel *kernel, const char *resolved,
+                           const char *attr)
 {
     g_autofree char *dir = NULL;
     g_autofree char *base = g_path_get_basename(resolved);
 
-    if (!g_str_equal(base, "driver_override"))
+    if (!g_str_equal(base, attr))
         return NULL;
     dir = g_path_get_dirname(resolved);
     return g_hash_table_lookup(kernel->by_devdir, dir);
@@ -515,9 +549,12 @@ vh_fake_kernel_write_hook(gpointer data, const char *relpath,
     g_ptr_array_add(kernel->writes, g_strdup_printf("%s=%s", resolved, value));
     injected = vh_fake_kernel_take_fault(kernel, resolved);
 
-    if ((dev = vh_fake_kernel_override_device(kernel, resolved)))
+    if ((dev = vh_fake_kernel_attr_device(kernel, resolved, "driver_override")))
         return vh_fake_kernel_override_store(kernel, dev, resolved, value,
                                              injected, error);
+    if ((dev = vh_fake_kernel_attr_device(kernel, resolved, "reset")))
+        return vh_fake_kernel_reset_store(kernel, dev, resolved, value,
+                                          injected, error);
 
     if (g_str_equal(resolved, "bus/pci/drivers_probe") ||
         vh_fake_kernel_parse_driver_file(resolved, &driver, &bind)) {
@@ -701,4 +738,12 @@ const GPtrArray *
 vh_fake_kernel_writes(const VhFakeKernel *kernel)
 {
     return kernel->writes;
+}
+
+guint
+vh_fake_kernel_resets(const VhFakeKernel *kernel, const char *address)
+{
+    VhFakeDevice *dev = g_hash_table_lookup(kernel->by_address, address);
+
+    return dev ? dev->resets : 0;
 }

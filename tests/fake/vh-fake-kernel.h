@@ -17,6 +17,12 @@
  *                                          override) DRV is its native
  *                                          driver; -EBUSY if bound, -ENODEV
  *                                          if DRV may not drive it
+ *   bus/pci/devices/ADDR/reset  1         counted as a reset (what
+ *                                          vh_fake_kernel_resets() tells);
+ *                                          ("1\n", "0x1" too, as kstrtoul
+ *                                          reads); anything else -EINVAL;
+ *                                          "" changes nothing; a device
+ *                                          without the file: ENOENT
  *   bus/pci/drivers_probe       ADDR      an unbound device gets the driver
  *                                          its driver_override names (if
  *                                          loaded; else it stays unbound),
@@ -71,5 +77,8 @@ void vh_fake_kernel_fail_write(VhFakeKernel *kernel, const char *suffix,
 /* Every write seen, "RELPATH=VALUE" as resolved, in order (for asserting
  * the exact sequence an operation used). Owned by @kernel. */
 const GPtrArray *vh_fake_kernel_writes(const VhFakeKernel *kernel);
+
+/* How many resets ADDR's reset file took (0 for an unknown address). */
+guint vh_fake_kernel_resets(const VhFakeKernel *kernel, const char *address);
 
 G_END_DECLS

@@ -154,6 +154,9 @@ vh_fake_sysfs_attrs(VhFakeSysfs *fake, const char *devdir,
         { "driver_override", g_strdup("(null)\n") },
         { "reset_method", dev->reset_method ?
           g_strdup_printf("%s\n", dev->reset_method) : NULL },
+        /* Since 5.15 the kernel shows reset and reset_method together, when
+         * it has a method (pci_reset_supported()); write-only, empty here. */
+        { "reset", dev->reset_method && *dev->reset_method ? g_strdup("") : NULL },
         { "sriov_totalvfs", dev->sriov_totalvfs ?
           g_strdup_printf("%u\n", dev->sriov_totalvfs) : NULL },
         { "sriov_numvfs", dev->sriov_totalvfs ? g_strdup("0\n") : NULL },

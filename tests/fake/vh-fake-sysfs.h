@@ -16,7 +16,9 @@
  * devices/<addr> back link, driver links into bus/pci/drivers/<name> with a
  * <addr> back link, physfn/virtfnN links, and the attribute files vendor,
  * device, class, subsystem_vendor, subsystem_device, numa_node,
- * driver_override, config, and (when given) reset_method, sriov_* and vpd.
+ * driver_override, config, and (when given) reset_method with reset (a
+ * non-empty reset_method; an older kernel's lone reset file is added by
+ * hand), sriov_* and vpd.
  * All links are relative, as in sysfs, so the tree can be moved.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -40,7 +42,7 @@ typedef struct {
     const char *physfn;         /* PF address for a VF */
     guint sriov_totalvfs;       /* > 0: an SR-IOV PF */
     int numa_node;              /* written as is; VH_FAKE_PCI sets -1 */
-    const char *reset_method;   /* NULL: no reset_method file */
+    const char *reset_method;   /* NULL: no reset_method or reset file */
     const guint8 *config;       /* NULL: a 64-byte header from the ids */
     gsize config_len;
     const guint8 *vpd;          /* NULL: no vpd file; else vpd_len bytes */

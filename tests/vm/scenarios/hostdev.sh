@@ -28,6 +28,32 @@ tb_assert_eq "viable" "$("$here/vfio-group-status.py" "$group")" \
     "VFIO_GROUP_GET_STATUS of group $group after detach"
 "$vh" iommu-groups $nic
 
+echo "== who-holds: the owner from the registry, the processes from /proc"
+out=$("$vh" who-holds $nic)
+echo "$out"
+[[ $out == *"assigned to manual"* ]] || tb_fail "who-holds does not name the owner: $out"
+info=$("$vh" nodedev-info $nic)
+[[ $info == *$'\nOwner:        manual (assigned)\n'* ]] ||
+    tb_fail "nodedev-info does not show the owner of $nic: $info"
+# shellcheck disable=SC2217 # sleep only has to hold the group open
+sleep 30 </dev/vfio/"$group" &
+holder=$!
+# The child opens the node before it execs sleep; wait for both.
+for _ in $(seq 100); do
+    [[ $(readlink /proc/$holder/fd/0 2>/dev/null) == /dev/vfio/$group &&
+       $(cat /proc/$holder/comm 2>/dev/null) == sleep ]] && break
+    sleep 0.05
+done
+out=$("$vh" who-holds $nic)
+echo "$out"
+[[ $out == *"/dev/vfio/$group open by pid $holder (sleep)"* ]] ||
+    tb_fail "who-holds does not list pid $holder holding /dev/vfio/$group: $out"
+kill "$holder"
+wait "$holder" 2>/dev/null || true
+out=$("$vh" who-holds $nic)
+[[ $out == *"/dev/vfio/$group not open"* ]] ||
+    tb_fail "who-holds still lists a holder after pid $holder was killed: $out"
+
 echo "== another owner is refused, naming the owner"
 if out=$("$vh" nodedev-detach $peer --owner vm2 2>&1); then
     tb_fail "detach by vm2 of a peer in manual's group succeeded: $out"
@@ -82,4 +108,49 @@ echo "$crashes injected crashes recovered"
 # reattach: the same with bind instead of probe for the restore (8); and
 # the commit of each (2).
 tb_assert_eq 18 "$crashes" "fault points that crashed the process"
+
+echo "== nodedev-reset: the kernel's reset, refused for what is someone's"
+# Linux 6.1 decides the methods when it probes a device: 01:01.0 was alone
+# on the bridge's bus then and got "bus", 01:02.0 came second and got none
+# (pci_parent_bus_reset() wants a device alone on its bus).
+tb_assert_eq "bus" "$(cat $TB_SYSFS_PCI/$nic/reset_method)" "reset_method of $nic"
+[[ ! -e $TB_SYSFS_PCI/$peer/reset_method && ! -e $TB_SYSFS_PCI/$peer/reset ]] ||
+    tb_fail "$peer has a reset method now: $(cat $TB_SYSFS_PCI/$peer/reset_method 2>&1)"
+
+# reset_refused DEVICE TEXT...: nodedev-reset DEVICE exits 1 with one line
+# that holds every TEXT, and changes no driver.
+reset_refused() {
+    local dev=$1 out status=0 want before
+    shift
+    before=$(drivers)
+    out=$("$vh" nodedev-reset "$dev" 2>&1) || status=$?
+    echo "$out"
+    tb_assert_eq 1 "$status" "exit status of nodedev-reset $dev: $out"
+    tb_assert_eq 1 "$(wc -l <<<"$out")" "lines from nodedev-reset $dev"
+    for want in "$@"; do
+        [[ $out == *"$want"* ]] || tb_fail "nodedev-reset $dev does not say '$want': $out"
+    done
+    tb_assert_eq "$before" "$(drivers)" "drivers after the refused reset of $dev"
+}
+
+# No reset_method, no reset file: no reset method.
+reset_refused $peer "$peer (e1000) has no reset method (no FLR, PM or bus reset)"
+
+"$vh" nodedev-detach $nic >/dev/null
+tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after detach (reset checks)"
+reset_refused $nic "$nic is bound to vfio-pci (assigned to manual)" \
+    "VFIO_DEVICE_RESET" "nodedev-reattach pci_0000_01_01_0"
+reset_refused $peer "$peer (pci-stub) is held for manual"
+# The bridge ("pm"): its reset reaches both.
+reset_refused 0000:00:04.0 "0000:00:04.0 (no driver) is a bridge" \
+    "$nic (vfio-pci, assigned to manual), $peer (pci-stub, held for manual)"
+"$vh" nodedev-reattach $nic >/dev/null
+
+# 01:01.0 has only "bus", whose reset of the bridge's bus reaches 01:02.0.
+"$vh" nodedev-detach $peer --no-hold >/dev/null
+tb_assert_eq "e1000 vfio-pci" "$(drivers)" "drivers after detach --no-hold of $peer"
+reset_refused $nic "$nic (e1000) can be reset only by a secondary bus reset of 0000:00:04.0 (reset_method: bus)" \
+    "which would also reset $peer (vfio-pci, detached for manual)"
+"$vh" nodedev-reattach $peer >/dev/null
+tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after the reset checks"
 echo "PASS: hostdev"
