@@ -360,6 +360,30 @@ test_recover_commit(Host *host, gconstpointer data)
                               "all its steps had run\n");
 }
 
+/* Peers can be held on vfio-pci instead, by option. */
+static void
+test_hold_driver(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) bad = NULL;
+    g_autoptr(VhPlan) back = NULL;
+    VhDetachOptions vfio = { .hold = TRUE, .hold_driver = "vfio-pci" };
+    VhDetachOptions wrong = { .hold = TRUE, .hold_driver = "e1000" };
+    VhPciAddress nic = addr_of("0000:01:01.0");
+
+    g_assert_false(vh_hostdev_detach(&host->h, &nic, &wrong, &bad, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID);
+    g_clear_error(&err);
+
+    g_assert_true(vh_hostdev_detach(&host->h, &nic, &vfio, &plan, &err));
+    g_assert_no_error(err);
+    assert_driver(host, "0000:01:01.0", "vfio-pci");
+    assert_driver(host, "0000:01:02.0", "vfio-pci");
+    g_assert_true(vh_hostdev_reattach(&host->h, &nic, FALSE, &back, &err));
+    assert_driver(host, "0000:01:02.0", "e1000");
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Host, NULL, host_setup, fn, host_teardown)
 
@@ -374,6 +398,7 @@ main(int argc, char **argv)
     ADD("/hostdev/detach/conflict-refusals", test_conflict_and_refusals);
     ADD("/hostdev/detach/guard", test_guard);
     ADD("/hostdev/detach/failed-step-undone", test_failed_step_undone);
+    ADD("/hostdev/detach/hold-driver", test_hold_driver);
     ADD("/hostdev/recover", test_recover);
     ADD("/hostdev/recover/commit", test_recover_commit);
     return g_test_run();

@@ -622,11 +622,33 @@ vh_cli_print_plan(const VhPlan *plan, const char *indent)
     }
 }
 
+/* vfio / vfio-pci / stub / pci-stub, or @def when not given. */
+static gboolean
+vh_cli_driver_name(const char *given, const char *def, const char *option,
+                   const char **ret_driver, GError **error)
+{
+    if (!given) {
+        *ret_driver = def;
+    } else if (g_str_equal(given, "vfio") || g_str_equal(given, "vfio-pci")) {
+        *ret_driver = "vfio-pci";
+    } else if (g_str_equal(given, "stub") || g_str_equal(given, "pci-stub")) {
+        *ret_driver = "pci-stub";
+    } else {
+        g_autofree char *esc = g_strescape(given, NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "nodedev-detach: unknown %s '%s': use vfio or stub",
+                    option, esc);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 vh_cli_nodedev_detach(VhCli *cli, const VhCliVerb *verb, int argc,
                       char **argv, GError **error)
 {
     g_autofree char *driver = NULL;
+    g_autofree char *hold_driver = NULL;
     g_autofree char *owner = NULL;
     g_autoptr(VhPlan) plan = NULL;
     gboolean no_hold = FALSE;
@@ -638,6 +660,9 @@ vh_cli_nodedev_detach(VhCli *cli, const VhCliVerb *verb, int argc,
         { "owner", 0, 0, G_OPTION_ARG_STRING, &owner,
           "Who the group belongs to: a domain name or UUID (default manual)",
           "NAME" },
+        { "hold-driver", 0, 0, G_OPTION_ARG_STRING, &hold_driver,
+          "Hold the group's other endpoints on stub (pci-stub, the default) "
+          "or vfio (vfio-pci)", "DRIVER" },
         { "no-hold", 0, 0, G_OPTION_ARG_NONE, &no_hold,
           "Do not hold the group's other endpoints (the group stays not "
           "viable)", NULL },
@@ -656,17 +681,12 @@ vh_cli_nodedev_detach(VhCli *cli, const VhCliVerb *verb, int argc,
         return FALSE;
     if (!vh_pci_address_parse(argv[1], &addr, error))
         return FALSE;
-    if (!driver || g_str_equal(driver, "vfio") || g_str_equal(driver, "vfio-pci")) {
-        opts.driver = "vfio-pci";
-    } else if (g_str_equal(driver, "stub") || g_str_equal(driver, "pci-stub")) {
-        opts.driver = "pci-stub";
-    } else {
-        g_autofree char *esc = g_strescape(driver, NULL);
-        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
-                    "nodedev-detach: unknown --driver '%s': use vfio or stub",
-                    esc);
+    if (!vh_cli_driver_name(driver, "vfio-pci", "--driver", &opts.driver,
+                            error))
         return FALSE;
-    }
+    if (!vh_cli_driver_name(hold_driver, "pci-stub", "--hold-driver",
+                            &opts.hold_driver, error))
+        return FALSE;
     opts.owner = owner;
     opts.hold = !no_hold;
     opts.dry_run = dry_run;

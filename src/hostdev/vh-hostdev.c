@@ -292,6 +292,7 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
     const char *group_owner;
     const VhRegistryEntry *mine = vh_registry_lookup(st->registry, &dev->addr);
     g_autoptr(GPtrArray) blockers = NULL;
+    const char *hold;
     char buf[VH_PCI_ADDRESS_BUFLEN];
     guint i;
 
@@ -345,7 +346,9 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
         vh_registry_set(journal->after, &entry);
     }
 
-    /* Step 2: every other endpoint on a host driver, held on pci-stub. */
+    /* Step 2: every other endpoint on a host driver, held (pci-stub by
+     * default: nothing can use a device there). */
+    hold = opts->hold_driver ? opts->hold_driver : VH_HOLD_DRIVER;
     blockers = vh_iommu_group_blockers(st->list, dev->group);
     for (i = 0; i < blockers->len; i++) {
         const VhNodeDevice *peer = g_ptr_array_index(blockers, i);
@@ -363,12 +366,12 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
         {
             VhRegistryEntry held = {
                 .addr = peer->addr, .role = VH_ROLE_HELD, .owner = (char *) owner,
-                .driver = VH_HOLD_DRIVER, .original_driver = peer->driver,
+                .driver = (char *) hold, .original_driver = peer->driver,
                 .group = dev->group,
             };
-            vh_plan_add(plan, &peer->addr, peer->driver, VH_HOLD_DRIVER,
+            vh_plan_add(plan, &peer->addr, peer->driver, hold,
                         VH_ROLE_HELD);
-            vh_journal_add_step(journal, &peer->addr, peer->driver, VH_HOLD_DRIVER);
+            vh_journal_add_step(journal, &peer->addr, peer->driver, hold);
             vh_registry_set(journal->after, &held);
         }
     }
@@ -388,6 +391,13 @@ vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
     const VhNodeDevice *dev;
     guint i;
 
+    if (opts->hold_driver && !g_str_equal(opts->hold_driver, "vfio-pci") &&
+        !g_str_equal(opts->hold_driver, VH_HOLD_DRIVER)) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
+                    "unknown hold driver '%s': use vfio (vfio-pci) or stub "
+                    "(pci-stub)", opts->hold_driver);
+        return FALSE;
+    }
     if (!g_str_equal(driver, "vfio-pci") && !g_str_equal(driver, VH_HOLD_DRIVER)) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
                     "unknown driver '%s': use vfio (vfio-pci) or stub (pci-stub)",

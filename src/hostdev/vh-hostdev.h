@@ -73,6 +73,7 @@ typedef struct {
     const char *driver;         /* "vfio-pci" (default) or "pci-stub" */
     const char *owner;          /* default "manual" */
     gboolean hold;              /* hold group peers (default TRUE) */
+    const char *hold_driver;    /* "pci-stub" (default) or "vfio-pci" */
     gboolean dry_run;
     gboolean force;             /* take what the host uses */
 } VhDetachOptions;
