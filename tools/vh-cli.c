@@ -458,7 +458,8 @@ vh_cli_nodedev_dumpxml(VhCli *cli, const VhCliVerb *verb, int argc,
     }
     if (!all && !vh_pci_address_parse(argv[1], &addr, error))
         return FALSE;
-    if (!(list = vh_cli_scan(cli, VH_NODE_DEVICE_SCAN_NAMES, error)))
+    if (!(list = vh_cli_scan(cli, VH_NODE_DEVICE_SCAN_NAMES |
+                             VH_NODE_DEVICE_SCAN_XML, error)))
         return FALSE;
     if (!all && !(dev = vh_node_device_list_find(list, &addr, error)))
         return FALSE;

@@ -11,10 +11,6 @@
 #include "vh-node-device.h"
 #include "vh-pci-names.h"
 
-/* The standard header and capability list (PCI 3.0, 6.7): all the parser
- * reads.  On real hardware every dword is a config cycle, so reading the
- * 4 KiB of extended space costs ten times as much for nothing. */
-#define VH_PCI_CONFIG_MAX 256
 /* PCIe SR-IOV allows 16 bits of VFs per PF. */
 #define VH_SRIOV_MAX_VFS 65536
 /* PCI 3.0 6.4: VPD addresses have 15 bits. */
@@ -91,6 +87,50 @@ vh_node_device_read_link(const VhSysfs *dir, const char *attr)
     return value;
 }
 
+/* @value in lowercase hex, at least @width digits, at @p; returns the end. */
+static char *
+vh_node_device_put_hex(char *p, guint32 value, guint width)
+{
+    char digits[8];
+    guint n = 0;
+
+    do {
+        digits[n++] = "0123456789abcdef"[value & 0xf];
+        value >>= 4;
+    } while (value);
+    while (width > n) {
+        *p++ = '0';
+        width--;
+    }
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
+/* "0000:01:02.0" (@sep ":" ":" ".") or "pci_0000_01_02_0" into @buf, as
+ * vh_pci_address_format() and vh_pci_address_nodedev_name() write them,
+ * without printf: the scan formats a few per device. */
+static const char *
+vh_node_device_format_addr(const VhPciAddress *addr, gboolean nodedev,
+                           char buf[VH_PCI_ADDRESS_BUFLEN])
+{
+    char *p = buf;
+
+    if (nodedev) {
+        memcpy(p, "pci_", 4);
+        p += 4;
+    }
+    p = vh_node_device_put_hex(p, addr->domain, 4);
+    *p++ = nodedev ? '_' : ':';
+    p = vh_node_device_put_hex(p, addr->bus, 2);
+    *p++ = nodedev ? '_' : ':';
+    p = vh_node_device_put_hex(p, addr->slot, 2);
+    *p++ = nodedev ? '_' : '.';
+    p = vh_node_device_put_hex(p, addr->function, 1);
+    *p = '\0';
+    return buf;
+}
+
 /* A canonical address ("0000:01:02.0"), as sysfs names PCI devices. */
 static gboolean
 vh_node_device_parse_canonical(const char *name, VhPciAddress *ret_addr)
@@ -98,8 +138,10 @@ vh_node_device_parse_canonical(const char *name, VhPciAddress *ret_addr)
     char buf[VH_PCI_ADDRESS_BUFLEN];
     VhPciAddress addr;
 
-    if (!name || !vh_pci_address_parse(name, &addr, NULL) ||
-        !g_str_equal(vh_pci_address_format(&addr, buf), name))
+    /* Cheap refusals first: a canonical name has a ':' and a '.'. */
+    if (!name || !strchr(name, ':') || !strchr(name, '.') ||
+        !vh_pci_address_parse(name, &addr, NULL) ||
+        !g_str_equal(vh_node_device_format_addr(&addr, FALSE, buf), name))
         return FALSE;
     *ret_addr = addr;
     return TRUE;
@@ -200,21 +242,35 @@ vh_node_device_load_group(VhNodeDevice *dev, const VhSysfs *dir)
     }
 }
 
+static gssize
+vh_node_device_read_config(gpointer data, guint8 *buf, gsize len, guint offset,
+                           GError **error)
+{
+    gsize got = 0;
+
+    if (!vh_sysfs_file_read_at(data, buf, len, offset, &got, error))
+        return -1;
+    return (gssize) got;
+}
+
+/* Only the header and the capabilities up to PCI Express: all the model
+ * keeps from config space (vh_pci_config_fetch_pcie()). */
 static void
 vh_node_device_load_config(VhNodeDevice *dev, const VhSysfs *dir)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(GBytes) config = NULL;
-    const guint8 *cfg;
+    g_autoptr(VhSysfsFile) config = NULL;
+    guint8 cfg[VH_PCI_CONFIG_STD_SIZE];
     gsize len = 0;
 
-    if (!vh_sysfs_read_bytes(dir, "config", VH_PCI_CONFIG_MAX, &config, &err)) {
+    if (!vh_sysfs_file_open(dir, "config", &config, &err) ||
+        (config && !vh_pci_config_fetch_pcie(vh_node_device_read_config,
+                                             config, cfg, &len, &err))) {
         g_debug("%s: %s", vh_sysfs_get_root(dir), err->message);
         return;
     }
     if (!config)
         return;
-    cfg = g_bytes_get_data(config, &len);
     dev->has_header_type = vh_pci_config_header_type(cfg, len,
                                                      &dev->header_type);
     vh_pci_config_pcie_info(cfg, len, &dev->pcie);
@@ -274,12 +330,17 @@ vh_node_device_load_sriov(VhNodeDevice *dev, const VhSysfs *dir)
 }
 
 static void
-vh_node_device_load_driver(VhNodeDevice *dev, const VhSysfs *dir)
+vh_node_device_load_driver(VhNodeDevice *dev, const VhSysfs *dir,
+                           VhNodeDeviceScanFlags flags)
 {
-    g_autofree char *override = vh_node_device_read_text(dir, "driver_override");
+    g_autofree char *override = NULL;
     g_autofree char *reset = NULL;
 
     dev->driver = vh_node_device_read_link(dir, "driver");
+    /* Neither is in the node-device XML: only assignment needs them. */
+    if (flags & VH_NODE_DEVICE_SCAN_XML)
+        return;
+    override = vh_node_device_read_text(dir, "driver_override");
     if (override && *override && !g_str_equal(override, "(null)"))
         dev->driver_override = g_steal_pointer(&override);
 
@@ -299,65 +360,75 @@ vh_node_device_load_driver(VhNodeDevice *dev, const VhSysfs *dir)
  * Where the device sits: its directory under devices/ and its parent, the
  * nearest PCI device above it, as libvirt walks up to the nearest node
  * device: behind an Intel VMD a "pci10000:e0" directory sits between the
- * VMD endpoint and the devices of its domain.
+ * VMD endpoint and the devices of its domain.  @devices is bus/pci/devices,
+ * kept open: reading the link is one readlinkat() there.
  */
 static void
-vh_node_device_load_topology(VhNodeDevice *dev, const VhSysfs *sysfs,
-                             const char *buspath)
+vh_node_device_load_topology(VhNodeDevice *dev, const VhSysfs *devices,
+                             const char *entry)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *dir = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
+    const char *slash;
 
-    if (!vh_sysfs_resolve_link(sysfs, buspath, &dev->devpath, &err) ||
+    if (!vh_sysfs_resolve_link(devices, entry, &dev->devpath, &err) ||
         !dev->devpath) {
-        g_debug("%s: %s", buspath, err ? err->message : "not a link");
-        dev->devpath = g_strdup(buspath);
+        g_debug("bus/pci/devices/%s: %s", entry,
+                err ? err->message : "not a link");
+        dev->devpath = g_strconcat("bus/pci/devices/", entry, NULL);
     }
-    dir = g_path_get_dirname(dev->devpath);
-    while (!dev->has_parent_addr && strchr(dir, '/')) {
-        g_autofree char *name = g_path_get_basename(dir);
-        g_autofree char *up = g_path_get_dirname(dir);
+    /* Each directory above the device's own, nearest first, as long as a
+     * '/' is left in it (devices/ itself is never a device). */
+    slash = strrchr(dev->devpath, '/');
+    while (!dev->has_parent_addr && slash) {
+        const char *start = slash;
+        g_autofree char *name = NULL;
 
+        while (start > dev->devpath && start[-1] != '/')
+            start--;
+        if (start == dev->devpath)
+            break;
+        name = g_strndup(start, (gsize) (slash - start));
         dev->has_parent_addr = vh_node_device_parse_canonical(name,
                                                               &dev->parent_addr);
-        g_free(dir);
-        dir = g_steal_pointer(&up);
+        slash = start - 1;
     }
     if (dev->has_parent_addr)
-        dev->parent = g_strdup(vh_pci_address_nodedev_name(&dev->parent_addr, buf));
+        dev->parent = g_strdup(vh_node_device_format_addr(&dev->parent_addr,
+                                                          TRUE, buf));
     else
         dev->parent = g_strdup("computer");
 }
 
 static VhNodeDevice *
-vh_node_device_load(const VhSysfs *sysfs, const VhPciAddress *addr,
+vh_node_device_load(const VhSysfs *sysfs, const VhSysfs *devices,
+                    const char *entry, const VhPciAddress *addr,
                     VhPciNames *names, VhNodeDeviceScanFlags flags,
                     GError **error)
 {
     g_autoptr(VhNodeDevice) dev = g_new0(VhNodeDevice, 1);
-    g_autofree char *buspath = vh_sysfs_pci_device_relpath(addr, NULL);
     g_autoptr(VhSysfs) dir = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
     gint64 numa;
 
-    if (!(dir = vh_sysfs_open_subdir(sysfs, buspath, error)))
-        return NULL;
     dev->addr = *addr;
-    dev->name = g_strdup(vh_pci_address_nodedev_name(addr, buf));
+    dev->name = g_strdup(vh_node_device_format_addr(addr, TRUE, buf));
     dev->vfs = g_array_new(FALSE, FALSE, sizeof(VhPciAddress));
     dev->klass = -1;
     dev->numa_node = -1;
-    if (flags & VH_NODE_DEVICE_SCAN_TOPOLOGY_ONLY) {
-        vh_node_device_load_topology(dev, sysfs, buspath);
+    vh_node_device_load_topology(dev, devices, entry);
+    if (flags & VH_NODE_DEVICE_SCAN_TOPOLOGY_ONLY)
         return g_steal_pointer(&dev);
-    }
+
+    /* The device's directory by its own path: one lookup from the root
+     * without links, then every attribute is one name below it. */
+    if (!(dir = vh_sysfs_open_subdir(sysfs, dev->devpath, error)))
+        return NULL;
     numa = vh_node_device_read_int(dir, "numa_node", -1);
     dev->numa_node = (int) CLAMP(numa, -1, G_MAXINT);
 
-    vh_node_device_load_topology(dev, sysfs, buspath);
     vh_node_device_load_ids(dev, dir, names);
-    vh_node_device_load_driver(dev, dir);
+    vh_node_device_load_driver(dev, dir, flags);
     vh_node_device_load_group(dev, dir);
     vh_node_device_load_config(dev, dir);
     vh_node_device_load_sriov(dev, dir);
@@ -407,6 +478,8 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
     g_autoptr(VhNodeDeviceList) list = g_new0(VhNodeDeviceList, 1);
     g_autoptr(VhPciNames) names = NULL;
     g_autoptr(GPtrArray) entries = NULL;
+    g_autoptr(VhSysfs) devices = NULL;
+    g_autoptr(GError) err = NULL;
     guint i;
 
     list->root = g_strdup(vh_sysfs_get_root(sysfs));
@@ -417,11 +490,19 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
     if (flags & VH_NODE_DEVICE_SCAN_NAMES)
         names = vh_pci_names_new();
 
-    if (!vh_sysfs_list(sysfs, "bus/pci/devices", &entries, error))
+    /* Kept open for the whole scan: one readlinkat() per device there
+     * instead of a walk from the root. */
+    if (!(devices = vh_sysfs_open_subdir(sysfs, "bus/pci/devices", &err))) {
+        if (!g_error_matches(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND)) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return NULL;
+        }
+        g_clear_error(&err);
+    } else if (!vh_sysfs_list(devices, "", &entries, error)) {
         return NULL;
+    }
     for (i = 0; entries && i < entries->len; i++) {
         const char *entry = g_ptr_array_index(entries, i);
-        g_autoptr(GError) err = NULL;
         VhNodeDevice *dev;
         VhPciAddress addr;
 
@@ -429,9 +510,11 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
             g_debug("skipping bus/pci/devices/%s: not a PCI address", entry);
             continue;
         }
-        if (!(dev = vh_node_device_load(sysfs, &addr, names, flags, &err))) {
+        if (!(dev = vh_node_device_load(sysfs, devices, entry, &addr, names,
+                                        flags, &err))) {
             /* Gone since the listing (hot unplug), or not a directory. */
             g_debug("skipping %s: %s", entry, err->message);
+            g_clear_error(&err);
             continue;
         }
         g_ptr_array_add(list->devices, dev);

@@ -68,6 +68,10 @@ typedef enum {
     /* Only address, name, devpath and parent (nodedev-list): the rest of
      * each device is left as if its files were absent. */
     VH_NODE_DEVICE_SCAN_TOPOLOGY_ONLY = 1 << 1,
+    /* Only what the node-device XML shows (nodedev-dumpxml): driver_override
+     * and reset_method, which only assignment needs, are left as if their
+     * files were absent. */
+    VH_NODE_DEVICE_SCAN_XML = 1 << 2,
 } VhNodeDeviceScanFlags;
 
 void vh_node_device_free(VhNodeDevice *dev);

@@ -5,6 +5,8 @@
  */
 #define G_LOG_DOMAIN "node_device.pci-config"
 
+#include <string.h>
+
 #include "vh-pci-config.h"
 
 #define PCI_STATUS              0x06    /* PCI 3.0, 6.2.3 */
@@ -34,6 +36,10 @@
 #define PCI_EXP_DEVCAP_FLR      0x10000000
 #define PCI_EXP_LNKCAP          0x0c
 #define PCI_EXP_LNKSTA          0x12
+/* The bytes of the PCI Express capability vh_pci_config_pcie_info() reads:
+ * up to the end of Link Status. */
+#define PCI_EXP_READ_SIZE       (PCI_EXP_LNKSTA + 2)
+#define PCI_STD_HEADER_SIZE     0x40    /* PCI 3.0, 6.1 */
 
 static guint16
 vh_pci_config_read16(const guint8 *cfg, guint off)
@@ -95,7 +101,7 @@ vh_pci_config_pcie_info(const guint8 *cfg, gsize len, VhPcieInfo *ret_info)
     VhPcieInfo info = { .cap.port = -1, .sta.port = -1 };
     guint pos = vh_pci_config_find_capability(cfg, len, PCI_CAP_ID_EXP);
 
-    if (pos == 0 || pos + PCI_EXP_LNKSTA + 2 > len) {
+    if (pos == 0 || pos + PCI_EXP_READ_SIZE > len) {
         /* A capability we cannot read to its link status says nothing. */
         *ret_info = (VhPcieInfo) { .cap.port = -1, .sta.port = -1 };
         return;
@@ -137,6 +143,70 @@ vh_pci_config_has_function_reset(const guint8 *cfg, gsize len)
     return pm && pm + PCI_PM_CTRL + 2 <= len &&
            !(vh_pci_config_read16(cfg, pm + PCI_PM_CTRL) &
              PCI_PM_CTRL_NO_SOFT_RESET);
+}
+
+typedef struct {
+    VhPciConfigReadFunc read;
+    gpointer data;
+    guint8 *cfg;
+    gboolean have[VH_PCI_CONFIG_STD_SIZE];
+    guint end;          /* where the file ends, as far as known */
+} VhPciConfigFetch;
+
+/* Make [@off, @off + @len) of config space present in f->cfg, up to the
+ * end of the file, in one read of what is missing. */
+static gboolean
+vh_pci_config_fetch(VhPciConfigFetch *f, guint off, guint len, GError **error)
+{
+    guint stop = MIN(off + len, f->end);
+    gssize n;
+
+    while (off < stop && f->have[off])
+        off++;
+    if (off >= stop)
+        return TRUE;
+    n = f->read(f->data, f->cfg + off, stop - off, off, error);
+    if (n < 0)
+        return FALSE;
+    n = MIN(n, (gssize) (stop - off));
+    memset(f->have + off, TRUE, (gsize) n * sizeof(f->have[0]));
+    if ((guint) n < stop - off)
+        f->end = off + (guint) n;
+    return TRUE;
+}
+
+gboolean
+vh_pci_config_fetch_pcie(VhPciConfigReadFunc read, gpointer data,
+                         guint8 cfg[VH_PCI_CONFIG_STD_SIZE], gsize *ret_len,
+                         GError **error)
+{
+    VhPciConfigFetch f = {
+        .read = read, .data = data, .cfg = cfg,
+        .end = VH_PCI_CONFIG_STD_SIZE,
+    };
+    VhPciHeaderType type;
+    guint8 seen[VH_PCI_CONFIG_STD_SIZE / 4] = { 0 };
+    guint pos;
+
+    memset(cfg, 0, VH_PCI_CONFIG_STD_SIZE);
+    if (!vh_pci_config_fetch(&f, 0, PCI_STD_HEADER_SIZE, error))
+        return FALSE;
+    /* The walk of vh_pci_config_find_capability(), fetching as it goes. */
+    if (f.end >= PCI_STD_HEADER_SIZE &&
+        (vh_pci_config_read16(cfg, PCI_STATUS) & PCI_STATUS_CAP_LIST) &&
+        vh_pci_config_header_type(cfg, f.end, &type)) {
+        pos = cfg[type == VH_PCI_HEADER_CARDBUS_BRIDGE ? PCI_CB_CAPABILITY_LIST
+                                                       : PCI_CAPABILITY_LIST];
+        while ((pos &= ~3u) >= PCI_STD_HEADER_SIZE) {
+            if (!vh_pci_config_fetch(&f, pos, PCI_EXP_READ_SIZE, error))
+                return FALSE;
+            if (pos + 2 > f.end || seen[pos / 4]++ || cfg[pos] == PCI_CAP_ID_EXP)
+                break;
+            pos = cfg[pos + 1];
+        }
+    }
+    *ret_len = f.end;
+    return TRUE;
 }
 
 const char *

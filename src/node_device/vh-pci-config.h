@@ -53,6 +53,34 @@ void vh_pci_config_pcie_info(const guint8 *cfg, gsize len,
                              VhPcieInfo *ret_info);
 
 /*
+ * Reads @len bytes of config space at @offset into @buf for
+ * vh_pci_config_fetch_pcie(); returns how many it read (fewer only at the
+ * end of the file), or -1 with @error set.
+ */
+typedef gssize (*VhPciConfigReadFunc)(gpointer data, guint8 *buf, gsize len,
+                                      guint offset, GError **error);
+
+/* What vh_pci_config_fetch_pcie() fills: the standard config space. */
+#define VH_PCI_CONFIG_STD_SIZE 256
+
+/*
+ * Fetches through @read only the parts of config space that
+ * vh_pci_config_header_type() and vh_pci_config_pcie_info() look at: the
+ * standard header (64 bytes), then the capability list, 20 bytes of each
+ * capability (enough for the PCI Express capability's link status), up to
+ * the PCI Express capability.  On real hardware every dword of a sysfs
+ * config read is a config cycle (a trap to the hypervisor in a VM), so
+ * this reads some 20-30 dwords where the whole standard space is 64.
+ * @cfg is zeroed first; the rest of it stays zero.  *ret_len is the length
+ * to give those two functions: their answers are the same as on the first
+ * VH_PCI_CONFIG_STD_SIZE bytes of the file read whole.  On error @cfg
+ * holds what was read so far and *ret_len is not set.
+ */
+gboolean vh_pci_config_fetch_pcie(VhPciConfigReadFunc read, gpointer data,
+                                  guint8 cfg[VH_PCI_CONFIG_STD_SIZE],
+                                  gsize *ret_len, GError **error);
+
+/*
  * Whether the function can be reset alone, as the kernel's flr, af_flr
  * and pm methods do: Function Level Reset in the PCI Express capability,
  * FLR in the Advanced Features capability, or a PM capability whose

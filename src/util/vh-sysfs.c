@@ -22,6 +22,9 @@
 struct _VhSysfs {
     char *root;
     int root_fd;        /* O_PATH directory */
+    /* A subdirectory's path below the root of vh_sysfs_new() ("" there):
+     * links read through it resolve against that root. */
+    char *base;
     VhSysfsWriteHook write_hook;
     gpointer write_hook_data;
 };
@@ -41,6 +44,7 @@ vh_sysfs_new(const char *root, GError **error)
 
     sysfs->root_fd = -1;
     sysfs->root = g_strdup(root);
+    sysfs->base = g_strdup("");
     if (!root || !*root) {
         g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
                     "the sysfs root is empty; give a directory such as /sys");
@@ -81,6 +85,8 @@ vh_sysfs_open_subdir(const VhSysfs *sysfs, const char *relpath, GError **error)
     sub = g_new0(VhSysfs, 1);
     sub->root_fd = fd;
     sub->root = vh_sysfs_describe(sysfs, relpath);
+    sub->base = *sysfs->base ? g_strconcat(sysfs->base, "/", relpath, NULL)
+                             : g_strdup(relpath);
     return g_steal_pointer(&sub);
 }
 
@@ -92,6 +98,7 @@ vh_sysfs_free(VhSysfs *sysfs)
     if (sysfs->root_fd >= 0)
         close(sysfs->root_fd);
     g_free(sysfs->root);
+    g_free(sysfs->base);
     g_free(sysfs);
 }
 
@@ -115,18 +122,22 @@ vh_sysfs_pci_device_relpath(const VhPciAddress *addr, const char *attr)
 gboolean
 vh_sysfs_relpath_is_valid(const char *relpath)
 {
-    g_auto(GStrv) parts = NULL;
-    gsize i;
+    const char *p;
 
     if (!relpath || !*relpath || relpath[0] == '/')
         return FALSE;
-    parts = g_strsplit(relpath, "/", -1);
-    for (i = 0; parts[i]; i++) {
-        if (!*parts[i] || g_str_equal(parts[i], ".") ||
-            g_str_equal(parts[i], ".."))
+    /* Every component: not empty, not "." and not "..". */
+    for (p = relpath; ; ) {
+        const char *end = strchrnul(p, '/');
+        gsize n = (gsize) (end - p);
+
+        if (n == 0 || (n == 1 && p[0] == '.') ||
+            (n == 2 && p[0] == '.' && p[1] == '.'))
             return FALSE;
+        if (!*end)
+            return TRUE;
+        p = end + 1;
     }
-    return TRUE;
 }
 
 char *
@@ -239,25 +250,30 @@ vh_sysfs_read_limited(const VhSysfs *sysfs, const char *relpath, gsize max,
         return FALSE;
     }
 
-    buf = g_byte_array_sized_new(MIN(want, 4096));
+    /* Read straight into the array: most attributes take one read. */
+    buf = g_byte_array_sized_new((guint) MIN(want, 4096));
     while (buf->len < want) {
-        guint8 chunk[4096];
-        ssize_t n = read(fd, chunk, MIN(sizeof(chunk), want - buf->len));
+        gsize have = buf->len;
+        gsize ask = MIN((gsize) 4096, want - have);
+        ssize_t n;
+
+        g_byte_array_set_size(buf, (guint) (have + ask));
+        n = read(fd, buf->data + have, ask);
         if (n < 0) {
             int saved_errno = errno;
+            g_byte_array_set_size(buf, (guint) have);
             if (saved_errno == EINTR)
                 continue;
             close(fd);
             vh_sysfs_set_errno_error(sysfs, relpath, "read", saved_errno, error);
             return FALSE;
         }
+        g_byte_array_set_size(buf, (guint) (have + (gsize) n));
         if (n == 0)
             break;
-        g_byte_array_append(buf, chunk, (guint) n);
         /* A short read of a regular or sysfs file is its end: save the
          * read that would return 0 (one syscall per attribute counts). */
-        if (short_read_ends &&
-            (gsize) n < MIN(sizeof(chunk), want - (buf->len - (gsize) n)))
+        if (short_read_ends && (gsize) n < ask)
             break;
     }
     close(fd);
@@ -485,12 +501,11 @@ gboolean
 vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
                       char **ret_relpath, GError **error)
 {
-    g_autoptr(GPtrArray) parts = NULL;
-    g_auto(GStrv) dirparts = NULL;
-    g_auto(GStrv) tparts = NULL;
+    g_autoptr(GString) path = NULL;
     char target[PATH_MAX];
     gboolean absent = FALSE;
-    gsize i;
+    const char *slash;
+    const char *p;
 
     if (!vh_sysfs_read_target(sysfs, relpath, target, &absent, error))
         return FALSE;
@@ -499,32 +514,43 @@ vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
         return TRUE;
     }
 
-    /* Start from the link's directory, then apply the target's parts. */
-    parts = g_ptr_array_new();
-    dirparts = g_strsplit(relpath, "/", -1);
-    for (i = 0; dirparts[i] && dirparts[i + 1]; i++)
-        g_ptr_array_add(parts, dirparts[i]);
-    tparts = g_strsplit(target, "/", -1);
-    for (i = 0; target[0] != '/' && tparts[i]; i++) {
-        if (!*tparts[i] || g_str_equal(tparts[i], "."))
-            continue;
-        if (g_str_equal(tparts[i], "..")) {
-            if (parts->len == 0)
-                break;
-            g_ptr_array_remove_index(parts, parts->len - 1);
-            continue;
-        }
-        g_ptr_array_add(parts, tparts[i]);
+    /* Start from the link's directory (below the root of vh_sysfs_new()),
+     * then apply the target's components; ".." may not climb above it. */
+    path = g_string_sized_new(strlen(sysfs->base) + strlen(relpath) +
+                              strlen(target) + 2);
+    g_string_append(path, sysfs->base);
+    slash = strrchr(relpath, '/');
+    if (slash) {
+        if (path->len)
+            g_string_append_c(path, '/');
+        g_string_append_len(path, relpath, slash - relpath);
     }
-    if (target[0] == '/' || tparts[i] || parts->len == 0) {
-        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+    for (p = target; target[0] != '/' && *p; ) {
+        const char *end = strchrnul(p, '/');
+        gsize n = (gsize) (end - p);
+
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            const char *last;
+
+            if (path->len == 0)
+                break;
+            last = strrchr(path->str, '/');
+            g_string_truncate(path, last ? (gsize) (last - path->str) : 0);
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            if (path->len)
+                g_string_append_c(path, '/');
+            g_string_append_len(path, p, (gssize) n);
+        }
+        p = *end ? end + 1 : end;
+    }
+    if (target[0] == '/' || *p || path->len == 0) {
+        g_autofree char *desc = vh_sysfs_describe(sysfs, relpath);
         g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
                     "link %s points to '%s', outside the sysfs root %s",
-                    path, target, sysfs->root);
+                    desc, target, sysfs->root);
         return FALSE;
     }
-    g_ptr_array_add(parts, NULL);
-    *ret_relpath = g_strjoinv("/", (char **) parts->pdata);
+    *ret_relpath = g_string_free(g_steal_pointer(&path), FALSE);
     return TRUE;
 }
 
@@ -673,6 +699,75 @@ vh_sysfs_list(const VhSysfs *sysfs, const char *relpath,
     g_ptr_array_sort(names, vh_sysfs_compare_names);
     *ret_names = g_steal_pointer(&names);
     return TRUE;
+}
+
+struct _VhSysfsFile {
+    int fd;
+    char *path;         /* for messages */
+};
+
+gboolean
+vh_sysfs_file_open(const VhSysfs *sysfs, const char *relpath,
+                   VhSysfsFile **ret_file, GError **error)
+{
+    VhSysfsFile *file;
+    int fd;
+
+    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+        return FALSE;
+    fd = vh_sysfs_openat(sysfs, relpath, O_RDONLY | O_NOFOLLOW);
+    if (fd == -ENOENT) {
+        *ret_file = NULL;
+        return TRUE;
+    }
+    if (fd < 0) {
+        vh_sysfs_set_errno_error(sysfs, relpath, "open", -fd, error);
+        return FALSE;
+    }
+    file = g_new0(VhSysfsFile, 1);
+    file->fd = fd;
+    file->path = vh_sysfs_describe(sysfs, relpath);
+    *ret_file = file;
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_file_read_at(VhSysfsFile *file, guint8 *buf, gsize len,
+                      goffset offset, gsize *ret_read, GError **error)
+{
+    gsize got = 0;
+
+    while (got < len) {
+        ssize_t n = pread(file->fd, buf + got, len - got,
+                          (off_t) (offset + (goffset) got));
+        if (n < 0) {
+            int saved_errno = errno;
+            if (saved_errno == EINTR)
+                continue;
+            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                        "cannot read %" G_GSIZE_FORMAT " bytes at offset %"
+                        G_GOFFSET_FORMAT " of %s: %s", len, offset,
+                        file->path, g_strerror(saved_errno));
+            return FALSE;
+        }
+        got += (gsize) n;
+        /* As for attributes: a short read is the end of the file. */
+        if (n == 0 || got < len)
+            break;
+    }
+    *ret_read = got;
+    return TRUE;
+}
+
+void
+vh_sysfs_file_free(VhSysfsFile *file)
+{
+    if (!file)
+        return;
+    if (file->fd >= 0)
+        close(file->fd);
+    g_free(file->path);
+    g_free(file);
 }
 
 gboolean

@@ -33,9 +33,11 @@ const char *vh_sysfs_get_root(const VhSysfs *sysfs);
 
 /*
  * A VhSysfs rooted at the directory @relpath of @sysfs (a device's
- * directory, say), so that reading many attributes of one device costs one
- * lookup each.  Everything through it stays beneath that directory.
- * VH_SYSFS_ERROR_NOT_FOUND when it does not exist.
+ * directory, or bus/pci/devices), kept open so that reading many attributes
+ * of one device costs one short lookup each, not a walk from the root.
+ * Everything opened through it stays beneath that directory; links read
+ * through it resolve against the root of vh_sysfs_new() (see
+ * vh_sysfs_resolve_link()).  VH_SYSFS_ERROR_NOT_FOUND when it does not exist.
  */
 VhSysfs *vh_sysfs_open_subdir(const VhSysfs *sysfs, const char *relpath,
                               GError **error);
@@ -99,6 +101,10 @@ gboolean vh_sysfs_read_link(const VhSysfs *sysfs, const char *relpath,
  * normalized ("bus/pci/devices/0000:00:03.0" gives
  * "devices/pci0000:00/0000:00:03.0").  Absolute targets and targets that
  * climb out of the root are refused.  NULL if the link is absent.
+ * Through a subdirectory from vh_sysfs_open_subdir() the link is read
+ * there (one readlinkat(), no lookup from the root) and the result is
+ * still relative to the root of vh_sysfs_new(): "0000:00:03.0" in the
+ * subdirectory "bus/pci/devices" gives the path above.
  * Free with g_free().
  */
 gboolean vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
@@ -121,6 +127,28 @@ gboolean vh_sysfs_resolve_path(const VhSysfs *sysfs, const char *relpath,
  * root itself (the pids of a /proc).  Free with g_ptr_array_unref(). */
 gboolean vh_sysfs_list(const VhSysfs *sysfs, const char *relpath,
                        GPtrArray **ret_names, GError **error);
+
+/*
+ * A binary attribute opened for reads at offsets, for config space, where
+ * every dword read reaches the device (a config cycle; a trap to the
+ * hypervisor in a VM): the caller reads only the parts it needs.
+ */
+typedef struct _VhSysfsFile VhSysfsFile;
+
+/* @relpath opened for reading; NULL if absent.  Free with
+ * vh_sysfs_file_free(). */
+gboolean vh_sysfs_file_open(const VhSysfs *sysfs, const char *relpath,
+                            VhSysfsFile **ret_file, GError **error);
+
+/* Up to @len bytes at @offset into @buf; *ret_read is less than @len only
+ * at the end of the file (sysfs config space ends at 64 bytes for users
+ * other than root). */
+gboolean vh_sysfs_file_read_at(VhSysfsFile *file, guint8 *buf, gsize len,
+                               goffset offset, gsize *ret_read,
+                               GError **error);
+
+void vh_sysfs_file_free(VhSysfsFile *file);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhSysfsFile, vh_sysfs_file_free)
 
 /* Write @value to an existing attribute, in one write(2) as sysfs wants. */
 gboolean vh_sysfs_write(const VhSysfs *sysfs, const char *relpath,
