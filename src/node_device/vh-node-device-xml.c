@@ -18,11 +18,34 @@
  * xmlTextWriter calls return -1 on failure (out of memory, in practice);
  * the writer remembers nothing, so count failures and check once.
  */
+/* Deeper than any node-device document goes (device, capability,
+ * capability, address: 5 with <devices>). */
+#define VH_XML_MAX_DEPTH 16
+
+/*
+ * The writer lays out no whitespace itself (its indentation writes each
+ * level's two spaces on their own, a tenth of its calls): before each start
+ * tag, and before the end tag of an element with child elements, one raw
+ * write of a newline and two spaces per open element gives the layout of
+ * xmlTextWriterSetIndent(), and libvirt's.
+ */
 typedef struct {
     xmlTextWriterPtr w;
     gboolean failed;
-    guint depth;        /* open elements: the indentation of raw text */
+    guint depth;        /* open elements */
+    gboolean started;   /* a start tag was written */
+    gboolean children[VH_XML_MAX_DEPTH + 1];   /* by depth: has elements */
+    const char *root;   /* the sysfs root, for <path> */
+    gboolean root_is_slash;
 } VhXml;
+
+static const char vh_xml_layout[] = "\n" /* and 2 * VH_XML_MAX_DEPTH spaces */
+    "                                ";
+G_STATIC_ASSERT(sizeof(vh_xml_layout) == 2 + 2 * VH_XML_MAX_DEPTH);
+
+/* Longest number text written: "0x" and 8 hex digits, or a 32-bit
+ * decimal with its sign. */
+#define VH_XML_NUMBER_BUFLEN 16
 
 /* Characters libvirt's virBufferEscapeString() escapes in text. */
 #define VH_XML_ESCAPE_TEXT "<>&'\""
@@ -36,45 +59,127 @@ vh_xml_check(VhXml *x, int rc)
         x->failed = TRUE;
 }
 
+/* A newline and the indentation of @depth open elements. */
 static void
-vh_xml_start(VhXml *x, const char *name)
+vh_xml_newline(VhXml *x, guint depth)
 {
-    vh_xml_check(x, xmlTextWriterStartElement(x->w, X(name)));
-    x->depth++;
+    vh_xml_check(x, xmlTextWriterWriteRawLen(x->w, X(vh_xml_layout),
+                                             (int) (1 + 2 * depth)));
 }
 
 static void
+vh_xml_start(VhXml *x, const char *name)
+{
+    if (x->depth >= VH_XML_MAX_DEPTH) {
+        x->failed = TRUE;       /* a bug: the document is never this deep */
+        return;
+    }
+    if (x->started)
+        vh_xml_newline(x, x->depth);
+    x->started = TRUE;
+    x->children[x->depth] = TRUE;
+    vh_xml_check(x, xmlTextWriterStartElement(x->w, X(name)));
+    x->depth++;
+    x->children[x->depth] = FALSE;
+}
+
+/* </name> after a newline when it has child elements, else </name> right
+ * after its text, or <name/> when it is empty. */
+static void
 vh_xml_end(VhXml *x)
 {
+    if (x->depth == 0) {
+        x->failed = TRUE;
+        return;
+    }
+    if (x->children[x->depth])
+        vh_xml_newline(x, x->depth - 1);
     vh_xml_check(x, xmlTextWriterEndElement(x->w));
     x->depth--;
 }
 
-static void G_GNUC_PRINTF(3, 4)
-vh_xml_attr(VhXml *x, const char *name, const char *fmt, ...)
-{
-    g_autofree char *value = NULL;
-    va_list ap;
+/* Numbers are formatted by hand: the writer is called some 30 times per
+ * device and printf was a third of the document's cost. */
 
-    va_start(ap, fmt);
-    value = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
+/* "0x" and @value in lowercase hex, at least @width digits (0x%0*x). */
+static const char *
+vh_xml_hex(char buf[VH_XML_NUMBER_BUFLEN], guint32 value, guint width)
+{
+    char *p = buf + VH_XML_NUMBER_BUFLEN - 1;
+    guint n = 0;
+
+    *p = '\0';
+    do {
+        *--p = "0123456789abcdef"[value & 0xf];
+        value >>= 4;
+        n++;
+    } while (value || n < width);
+    *--p = 'x';
+    *--p = '0';
+    return p;
+}
+
+/* @value in decimal (%u, or %d with @negative). */
+static const char *
+vh_xml_dec(char buf[VH_XML_NUMBER_BUFLEN], guint32 value, gboolean negative)
+{
+    char *p = buf + VH_XML_NUMBER_BUFLEN - 1;
+
+    *p = '\0';
+    do {
+        *--p = (char) ('0' + value % 10);
+        value /= 10;
+    } while (value);
+    if (negative)
+        *--p = '-';
+    return p;
+}
+
+static const char *
+vh_xml_int(char buf[VH_XML_NUMBER_BUFLEN], int value)
+{
+    return value < 0 ? vh_xml_dec(buf, 0u - (guint32) value, TRUE)
+                     : vh_xml_dec(buf, (guint32) value, FALSE);
+}
+
+/* name='value', @value escaped by the writer. */
+static void
+vh_xml_attr(VhXml *x, const char *name, const char *value)
+{
     vh_xml_check(x, xmlTextWriterWriteAttribute(x->w, X(name), X(value)));
 }
 
-/* <name>value</name>, the value escaped as libvirt escapes text. */
-static void G_GNUC_PRINTF(3, 4)
-vh_xml_element(VhXml *x, const char *name, const char *fmt, ...)
+static void
+vh_xml_attr_hex(VhXml *x, const char *name, guint32 value, guint width)
 {
-    g_autofree char *value = NULL;
-    va_list ap;
+    char buf[VH_XML_NUMBER_BUFLEN];
 
-    va_start(ap, fmt);
-    value = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
+    vh_xml_attr(x, name, vh_xml_hex(buf, value, width));
+}
+
+static void
+vh_xml_attr_uint(VhXml *x, const char *name, guint32 value)
+{
+    char buf[VH_XML_NUMBER_BUFLEN];
+
+    vh_xml_attr(x, name, vh_xml_dec(buf, value, FALSE));
+}
+
+/* <name>value</name>, the value escaped as libvirt escapes text. */
+static void
+vh_xml_element(VhXml *x, const char *name, const char *value)
+{
     vh_xml_start(x, name);
     vh_xml_raw_text(x, value, VH_XML_ESCAPE_TEXT);
     vh_xml_end(x);
+}
+
+static void
+vh_xml_element_uint(VhXml *x, const char *name, guint32 value)
+{
+    char buf[VH_XML_NUMBER_BUFLEN];
+
+    vh_xml_element(x, name, vh_xml_dec(buf, value, FALSE));
 }
 
 /* <address domain='0x0000' bus='0x01' slot='0x02' function='0x0'/> */
@@ -82,10 +187,10 @@ static void
 vh_xml_address(VhXml *x, const VhPciAddress *addr)
 {
     vh_xml_start(x, "address");
-    vh_xml_attr(x, "domain", "0x%04x", addr->domain);
-    vh_xml_attr(x, "bus", "0x%02x", addr->bus);
-    vh_xml_attr(x, "slot", "0x%02x", addr->slot);
-    vh_xml_attr(x, "function", "0x%x", addr->function);
+    vh_xml_attr_hex(x, "domain", addr->domain, 4);
+    vh_xml_attr_hex(x, "bus", addr->bus, 2);
+    vh_xml_attr_hex(x, "slot", addr->slot, 2);
+    vh_xml_attr_hex(x, "function", addr->function, 1);
     vh_xml_end(x);
 }
 
@@ -94,7 +199,7 @@ static void
 vh_xml_id(VhXml *x, const char *element, guint16 id, const char *name)
 {
     vh_xml_start(x, element);
-    vh_xml_attr(x, "id", "0x%04x", id);
+    vh_xml_attr_hex(x, "id", id, 4);
     if (name)
         vh_xml_raw_text(x, name, VH_XML_ESCAPE_TEXT);
     vh_xml_end(x);
@@ -115,7 +220,7 @@ vh_xml_sriov(VhXml *x, const VhNodeDevice *dev)
         vh_xml_start(x, "capability");
         vh_xml_attr(x, "type", "virt_functions");
         if (dev->sriov_totalvfs > 0)
-            vh_xml_attr(x, "maxCount", "%u", dev->sriov_totalvfs);
+            vh_xml_attr_uint(x, "maxCount", dev->sriov_totalvfs);
         for (i = 0; i < dev->vfs->len; i++)
             vh_xml_address(x, &g_array_index(dev->vfs, VhPciAddress, i));
         vh_xml_end(x);
@@ -126,14 +231,15 @@ static void
 vh_xml_link(VhXml *x, const char *validity, const VhPcieLink *link)
 {
     const char *speed = vh_pcie_link_speed_string(link->speed);
+    char buf[VH_XML_NUMBER_BUFLEN];
 
     vh_xml_start(x, "link");
-    vh_xml_attr(x, "validity", "%s", validity);
+    vh_xml_attr(x, "validity", validity);
     if (link->port >= 0)
-        vh_xml_attr(x, "port", "%d", link->port);
+        vh_xml_attr(x, "port", vh_xml_int(buf, link->port));
     if (speed)
-        vh_xml_attr(x, "speed", "%s", speed);
-    vh_xml_attr(x, "width", "%u", link->width);
+        vh_xml_attr(x, "speed", speed);
+    vh_xml_attr_uint(x, "width", link->width);
     vh_xml_end(x);
 }
 
@@ -149,8 +255,15 @@ vh_xml_link(VhXml *x, const char *validity, const VhPcieLink *link)
 static void
 vh_xml_raw_text(VhXml *x, const char *text, const char *escape)
 {
-    g_autoptr(GString) out = g_string_sized_new(strlen(text) + 1);
+    g_autoptr(GString) out = NULL;
     const char *p;
+
+    /* Most text (names, numbers, paths) has nothing to escape. */
+    if (!strpbrk(text, escape)) {
+        vh_xml_check(x, xmlTextWriterWriteRaw(x->w, X(text)));
+        return;
+    }
+    out = g_string_sized_new(strlen(text) + 16);
 
     for (p = text; *p; p++) {
         if (!strchr(escape, *p)) {
@@ -201,8 +314,10 @@ vh_xml_vpd_indexed(VhXml *x, const char *element, const GArray *fields)
     for (i = 0; i < fields->len; i++) {
         const VhPciVpdField *f = &g_array_index(fields, VhPciVpdField, i);
 
+        char index[2] = { f->index, '\0' };
+
         vh_xml_start(x, element);
-        vh_xml_attr(x, "index", "%c", f->index);
+        vh_xml_attr(x, "index", index);
         vh_xml_raw_text(x, f->value, VH_XML_ESCAPE_VPD_VALUE);
         vh_xml_end(x);
     }
@@ -212,24 +327,17 @@ static void
 vh_xml_vpd_fields_start(VhXml *x, const char *access)
 {
     vh_xml_start(x, "fields");
-    vh_xml_attr(x, "access", "%s", access);
+    vh_xml_attr(x, "access", access);
 }
 
 /* libvirt closes a <fields> without children on a line of its own. */
 static void
 vh_xml_vpd_fields_end(VhXml *x, gboolean empty)
 {
-    g_autofree char *indent = NULL;
-
-    if (!empty) {
-        vh_xml_end(x);
-        return;
-    }
-    indent = g_strnfill(2 * (x->depth - 1), ' ');
-    vh_xml_check(x, xmlTextWriterWriteRaw(x->w, X("\n")));
-    vh_xml_check(x, xmlTextWriterWriteRaw(x->w, X(indent)));
-    vh_xml_check(x, xmlTextWriterFullEndElement(x->w));
-    x->depth--;
+    /* As if it had children: the newline comes before </fields>. */
+    if (empty)
+        x->children[x->depth] = TRUE;
+    vh_xml_end(x);
 }
 
 /* libvirt's <capability type='vpd'>: sections and fields in its order,
@@ -277,22 +385,23 @@ vh_xml_pci_capability(VhXml *x, const VhNodeDeviceList *list,
                       const VhNodeDevice *dev)
 {
     GPtrArray *members = vh_node_device_list_group(list, dev);
+    char buf[VH_XML_NUMBER_BUFLEN];
     guint i;
 
     vh_xml_start(x, "capability");
     vh_xml_attr(x, "type", "pci");
     if (dev->klass >= 0)
-        vh_xml_element(x, "class", "0x%06x", (guint) dev->klass);
-    vh_xml_element(x, "domain", "%u", dev->addr.domain);
-    vh_xml_element(x, "bus", "%u", dev->addr.bus);
-    vh_xml_element(x, "slot", "%u", dev->addr.slot);
-    vh_xml_element(x, "function", "%u", dev->addr.function);
+        vh_xml_element(x, "class", vh_xml_hex(buf, (guint32) dev->klass, 6));
+    vh_xml_element_uint(x, "domain", dev->addr.domain);
+    vh_xml_element_uint(x, "bus", dev->addr.bus);
+    vh_xml_element_uint(x, "slot", dev->addr.slot);
+    vh_xml_element_uint(x, "function", dev->addr.function);
     vh_xml_id(x, "product", dev->device, dev->product_name);
     vh_xml_id(x, "vendor", dev->vendor, dev->vendor_name);
     vh_xml_sriov(x, dev);
     if (dev->has_header_type && dev->header_type != VH_PCI_HEADER_ENDPOINT) {
         vh_xml_start(x, "capability");
-        vh_xml_attr(x, "type", "%s",
+        vh_xml_attr(x, "type",
                     dev->header_type == VH_PCI_HEADER_PCI_BRIDGE ?
                     "pci-bridge" : "cardbus-bridge");
         vh_xml_end(x);
@@ -302,7 +411,7 @@ vh_xml_pci_capability(VhXml *x, const VhNodeDeviceList *list,
         vh_xml_vpd(x, dev->vpd);
     if (members) {
         vh_xml_start(x, "iommuGroup");
-        vh_xml_attr(x, "number", "%u", dev->group);
+        vh_xml_attr_uint(x, "number", dev->group);
         for (i = 0; i < members->len; i++) {
             const VhNodeDevice *m = g_ptr_array_index(members, i);
             vh_xml_address(x, &m->addr);
@@ -311,7 +420,7 @@ vh_xml_pci_capability(VhXml *x, const VhNodeDeviceList *list,
     }
     if (dev->numa_node >= 0) {
         vh_xml_start(x, "numa");
-        vh_xml_attr(x, "node", "%d", dev->numa_node);
+        vh_xml_attr(x, "node", vh_xml_int(buf, dev->numa_node));
         vh_xml_end(x);
     }
     if (dev->pcie.present) {
@@ -328,20 +437,16 @@ vh_xml_pci_capability(VhXml *x, const VhNodeDeviceList *list,
 static void
 vh_xml_device(VhXml *x, const VhNodeDeviceList *list, const VhNodeDevice *dev)
 {
-    g_autofree char *root = g_strdup(list->root);
-    gsize len = strlen(root);
-
-    while (len > 1 && root[len - 1] == '/')
-        root[--len] = '\0';
+    g_autofree char *path = g_strconcat(x->root, x->root_is_slash ? "" : "/",
+                                        dev->devpath, NULL);
 
     vh_xml_start(x, "device");
-    vh_xml_element(x, "name", "%s", dev->name);
-    vh_xml_element(x, "path", "%s%s%s", root,
-                   g_str_equal(root, "/") ? "" : "/", dev->devpath);
-    vh_xml_element(x, "parent", "%s", dev->parent);
+    vh_xml_element(x, "name", dev->name);
+    vh_xml_element(x, "path", path);
+    vh_xml_element(x, "parent", dev->parent);
     if (dev->driver) {
         vh_xml_start(x, "driver");
-        vh_xml_element(x, "name", "%s", dev->driver);
+        vh_xml_element(x, "name", dev->driver);
         vh_xml_end(x);
     }
     vh_xml_pci_capability(x, list, dev);
@@ -354,9 +459,17 @@ vh_xml_write(const VhNodeDeviceList *list, const VhNodeDevice *dev,
              GError **error)
 {
     xmlBufferPtr buf = xmlBufferCreate();
+    g_autofree char *root = g_strdup(list->root);
+    gsize len = strlen(root);
     VhXml x = { 0 };
     char *out = NULL;
     guint i;
+
+    /* The root without trailing slashes, once for every <path>. */
+    while (len > 1 && root[len - 1] == '/')
+        root[--len] = '\0';
+    x.root = root;
+    x.root_is_slash = g_str_equal(root, "/");
 
     if (!buf || !(x.w = xmlNewTextWriterMemory(buf, 0))) {
         if (buf)
@@ -365,8 +478,6 @@ vh_xml_write(const VhNodeDeviceList *list, const VhNodeDevice *dev,
                     "cannot create an XML writer: out of memory");
         return NULL;
     }
-    vh_xml_check(&x, xmlTextWriterSetIndent(x.w, 1));
-    vh_xml_check(&x, xmlTextWriterSetIndentString(x.w, X("  ")));
     vh_xml_check(&x, xmlTextWriterSetQuoteChar(x.w, '\''));
     if (dev) {
         vh_xml_device(&x, list, dev);
@@ -376,6 +487,7 @@ vh_xml_write(const VhNodeDeviceList *list, const VhNodeDevice *dev,
             vh_xml_device(&x, list, g_ptr_array_index(list->devices, i));
         vh_xml_end(&x);
     }
+    vh_xml_newline(&x, 0);      /* the document ends with a newline */
     vh_xml_check(&x, xmlTextWriterFlush(x.w));
     xmlFreeTextWriter(x.w);
     if (x.failed) {
