@@ -147,21 +147,62 @@ vh_node_device_parse_canonical(const char *name, VhPciAddress *ret_addr)
     return TRUE;
 }
 
+/* Hex digits of @text up to @stop (or its end), as one number of at most
+ * @max; FALSE for anything else (empty, a sign, spaces, too large). */
+static gboolean
+vh_node_device_parse_hex(const char *text, const char *stop, guint64 max,
+                         guint64 *ret_value)
+{
+    guint64 value = 0;
+    const char *p;
+
+    if (!stop)
+        stop = text + strlen(text);
+    /* As g_ascii_string_to_unsigned() in base 16: an optional "0x". */
+    if (stop - text > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X') &&
+        g_ascii_isxdigit(text[2]))
+        text += 2;
+    if (stop == text)
+        return FALSE;
+    for (p = text; p < stop; p++) {
+        int digit = g_ascii_xdigit_value(*p);
+
+        if (digit < 0 || value > (max >> 4))
+            return FALSE;
+        value = value << 4 | (guint64) digit;
+    }
+    if (value > max)
+        return FALSE;
+    *ret_value = value;
+    return TRUE;
+}
+
 /* "8086:100E" as the kernel's uevent writes ids (%04X:%04X). */
 static gboolean
-vh_node_device_parse_id_pair(const char *text, guint16 *ret_a, guint16 *ret_b)
+vh_node_device_parse_id_pair(const char *text, const char *end,
+                             guint16 *ret_a, guint16 *ret_b)
 {
-    g_auto(GStrv) parts = g_strsplit(text, ":", -1);
+    const char *colon = memchr(text, ':', (gsize) (end - text));
     guint64 a;
     guint64 b;
 
-    if (g_strv_length(parts) != 2 ||
-        !g_ascii_string_to_unsigned(parts[0], 16, 0, 0xffff, &a, NULL) ||
-        !g_ascii_string_to_unsigned(parts[1], 16, 0, 0xffff, &b, NULL))
+    if (!colon || memchr(colon + 1, ':', (gsize) (end - colon - 1)) ||
+        !vh_node_device_parse_hex(text, colon, 0xffff, &a) ||
+        !vh_node_device_parse_hex(colon + 1, end, 0xffff, &b))
         return FALSE;
     *ret_a = (guint16) a;
     *ret_b = (guint16) b;
     return TRUE;
+}
+
+/* @line (up to @end) starts with @key: where its value starts, else NULL. */
+static const char *
+vh_node_device_uevent_value(const char *line, const char *end, const char *key)
+{
+    gsize n = strlen(key);
+
+    return (gsize) (end - line) >= n && memcmp(line, key, n) == 0 ? line + n
+                                                                   : NULL;
 }
 
 /*
@@ -174,32 +215,34 @@ static gboolean
 vh_node_device_load_uevent(VhNodeDevice *dev, const VhSysfs *dir)
 {
     g_autofree char *text = vh_node_device_read_text(dir, "uevent");
-    g_auto(GStrv) lines = NULL;
     guint found = 0;
-    guint i;
+    const char *line;
 
     if (!text)
         return FALSE;
-    lines = g_strsplit(text, "\n", -1);
-    for (i = 0; lines[i]; i++) {
-        const char *line = lines[i];
+    for (line = text; ; ) {
+        const char *end = strchrnul(line, '\n');
+        const char *value;
         guint64 klass;
 
-        if (g_str_has_prefix(line, "PCI_CLASS=") &&
-            g_ascii_string_to_unsigned(line + strlen("PCI_CLASS="), 16, 0,
-                                       0xffffff, &klass, NULL)) {
+        if ((value = vh_node_device_uevent_value(line, end, "PCI_CLASS=")) &&
+            vh_node_device_parse_hex(value, end, 0xffffff, &klass)) {
             dev->klass = (gint64) klass;
             found |= 1;
-        } else if (g_str_has_prefix(line, "PCI_ID=") &&
-                   vh_node_device_parse_id_pair(line + strlen("PCI_ID="),
-                                                &dev->vendor, &dev->device)) {
+        } else if ((value = vh_node_device_uevent_value(line, end, "PCI_ID=")) &&
+                   vh_node_device_parse_id_pair(value, end, &dev->vendor,
+                                                &dev->device)) {
             found |= 2;
-        } else if (g_str_has_prefix(line, "PCI_SUBSYS_ID=") &&
-                   vh_node_device_parse_id_pair(line + strlen("PCI_SUBSYS_ID="),
+        } else if ((value = vh_node_device_uevent_value(line, end,
+                                                        "PCI_SUBSYS_ID=")) &&
+                   vh_node_device_parse_id_pair(value, end,
                                                 &dev->subsystem_vendor,
                                                 &dev->subsystem_device)) {
             found |= 4;
         }
+        if (!*end)
+            break;
+        line = end + 1;
     }
     if (found == 7)
         return TRUE;
@@ -318,9 +361,23 @@ vh_node_device_load_sriov(VhNodeDevice *dev, const VhSysfs *dir)
         return;
     /* virtfn0, virtfn1, ... as long as they exist, as the kernel numbers them */
     for (i = 0; i < VH_SRIOV_MAX_VFS; i++) {
-        g_autofree char *link = g_strdup_printf("virtfn%u", i);
-        g_autofree char *vf = vh_node_device_read_link(dir, link);
+        char link[sizeof("virtfn") + 8] = "virtfn";
+        g_autofree char *vf = NULL;
         VhPciAddress addr;
+        char digits[8];
+        guint n = 0;
+        guint v = i;
+        gsize at = strlen("virtfn");
+
+        /* "virtfn%u" without printf: a PF can have thousands. */
+        do {
+            digits[n++] = (char) ('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (n)
+            link[at++] = digits[--n];
+        link[at] = '\0';
+        vf = vh_node_device_read_link(dir, link);
 
         if (!vf)
             break;

@@ -13,7 +13,14 @@
 
 struct _VhPciNames {
     struct pci_access *pacc;
+    /* Answers already looked up by this handle (a scan asks about the same
+     * few ids for thousands of VFs): key vendor << 16 | device, or
+     * VH_PCI_NAMES_VENDOR_KEY(vendor); value the name, NULL when unknown. */
+    GHashTable *seen;
 };
+
+/* Vendor keys: above every vendor << 16 | device key. */
+#define VH_PCI_NAMES_VENDOR_KEY(vendor) ((guint64) 1 << 32 | (vendor))
 
 /* libpci calls error() only for what it cannot survive (out of memory). */
 static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2)
@@ -51,6 +58,8 @@ vh_pci_names_new(void)
     names->pacc->warning = vh_pci_names_debug;
     names->pacc->debug = vh_pci_names_debug;
     names->pacc->id_lookup_mode = 0;     /* no DNS, no cache file */
+    names->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                        g_free);
     return names;
 }
 
@@ -61,27 +70,39 @@ vh_pci_names_free(VhPciNames *names)
         return;
     if (names->pacc)
         pci_cleanup(names->pacc);
+    if (names->seen)
+        g_hash_table_unref(names->seen);
     g_free(names);
+}
+
+/* The remembered answer for @key, or the one libpci gives (NULL: unknown). */
+static char *
+vh_pci_names_lookup(VhPciNames *names, guint64 key, int flags, int vendor,
+                    int device)
+{
+    gpointer known = NULL;
+    char buf[256];
+    const char *name;
+
+    if (!g_hash_table_lookup_extended(names->seen, &key, NULL, &known)) {
+        name = pci_lookup_name(names->pacc, buf, sizeof(buf),
+                               flags | PCI_LOOKUP_NO_NUMBERS, vendor, device);
+        known = g_strdup(name);
+        g_hash_table_insert(names->seen, g_memdup2(&key, sizeof(key)), known);
+    }
+    return g_strdup(known);
 }
 
 char *
 vh_pci_names_vendor(VhPciNames *names, guint16 vendor)
 {
-    char buf[256];
-    const char *name = pci_lookup_name(names->pacc, buf, sizeof(buf),
-                                       PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
-                                       (int) vendor);
-
-    return name ? g_strdup(name) : NULL;
+    return vh_pci_names_lookup(names, VH_PCI_NAMES_VENDOR_KEY(vendor),
+                               PCI_LOOKUP_VENDOR, vendor, 0);
 }
 
 char *
 vh_pci_names_device(VhPciNames *names, guint16 vendor, guint16 device)
 {
-    char buf[256];
-    const char *name = pci_lookup_name(names->pacc, buf, sizeof(buf),
-                                       PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-                                       (int) vendor, (int) device);
-
-    return name ? g_strdup(name) : NULL;
+    return vh_pci_names_lookup(names, (guint64) vendor << 16 | device,
+                               PCI_LOOKUP_DEVICE, vendor, device);
 }
