@@ -544,6 +544,173 @@ test_json_groups(void)
     yajl_tree_free(root);
 }
 
+/* A config file of @len bytes for vh_pci_config_fetch_pcie(): counts the
+ * dwords read, as the kernel reads them one config cycle each. */
+typedef struct {
+    const guint8 *bytes;
+    gsize len;
+    guint reads;
+    guint dwords;
+} FakeConfig;
+
+static gssize
+fake_config_read(gpointer data, guint8 *buf, gsize len, guint offset,
+                 GError **error)
+{
+    FakeConfig *c = data;
+    gsize n = offset >= c->len ? 0 : MIN(len, c->len - offset);
+
+    memcpy(buf, c->bytes + offset, n);
+    c->reads++;
+    c->dwords += n ? (guint) ((offset + n + 3) / 4 - offset / 4) : 0;
+    return (gssize) n;
+}
+
+static gssize
+fake_config_fail(gpointer data, guint8 *buf, gsize len, guint offset,
+                 GError **error)
+{
+    g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED, "EIO at %u",
+                offset);
+    return -1;
+}
+
+/* What the scan keeps from config space is the same whether it reads the
+ * whole 256 bytes or only the parts vh_pci_config_fetch_pcie() fetches,
+ * for every length the file may have. */
+static void
+check_fetch_same(const guint8 *full, gsize len, guint *ret_dwords)
+{
+    g_autoptr(GError) err = NULL;
+    FakeConfig c = { .bytes = full, .len = len };
+    guint8 cfg[VH_PCI_CONFIG_STD_SIZE];
+    gsize flen = 0;
+    gsize wlen = MIN(len, VH_PCI_CONFIG_STD_SIZE);
+    VhPciHeaderType wtype = VH_PCI_HEADER_ENDPOINT;
+    VhPciHeaderType ftype = VH_PCI_HEADER_ENDPOINT;
+    VhPcieInfo want;
+    VhPcieInfo got;
+
+    g_assert_true(vh_pci_config_fetch_pcie(fake_config_read, &c, cfg, &flen,
+                                           &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(vh_pci_config_header_type(full, wlen, &wtype), ==,
+                    vh_pci_config_header_type(cfg, flen, &ftype));
+    g_assert_cmpint(wtype, ==, ftype);
+    vh_pci_config_pcie_info(full, wlen, &want);
+    vh_pci_config_pcie_info(cfg, flen, &got);
+    g_assert_cmpint(want.present, ==, got.present);
+    g_assert_cmpint(want.has_link, ==, got.has_link);
+    g_assert_cmpuint(want.port_type, ==, got.port_type);
+    g_assert_cmpint(want.cap.port, ==, got.cap.port);
+    g_assert_cmpuint(want.cap.speed, ==, got.cap.speed);
+    g_assert_cmpuint(want.cap.width, ==, got.cap.width);
+    g_assert_cmpint(want.sta.port, ==, got.sta.port);
+    g_assert_cmpuint(want.sta.speed, ==, got.sta.speed);
+    g_assert_cmpuint(want.sta.width, ==, got.sta.width);
+    if (ret_dwords)
+        *ret_dwords = c.dwords;
+}
+
+static void
+test_config_fetch(void)
+{
+    guint8 loop[256];
+    guint8 chain[256];
+    guint8 none[256];
+    guint8 bridge[4096] = { 0 };
+    guint8 cfg[VH_PCI_CONFIG_STD_SIZE];
+    g_autoptr(GError) err = NULL;
+    gsize len = 0;
+    guint dwords = 0;
+    gsize n;
+
+    memcpy(loop, vh_test_nvme_config, sizeof(loop));
+    loop[0x40] = 0x05;          /* MSI, next -> 0x50 */
+    loop[0x41] = 0x50;
+    loop[0x50] = 0x01;          /* PM, next -> 0x40 */
+    loop[0x51] = 0x40;
+    /* PM at 0xf4 -> MSI at 0x48 -> PCIe at 0x40 (NVMe's own capability). */
+    memcpy(chain, vh_test_nvme_config, sizeof(chain));
+    chain[0x34] = 0xf4;
+    chain[0xf4] = 0x01;
+    chain[0xf5] = 0x48;
+    chain[0x48] = 0x05;
+    chain[0x49] = 0x40;
+    chain[0x41] = 0x00;
+    /* A capability list without PCI Express: walked to its end. */
+    memcpy(none, chain, sizeof(none));
+    none[0x40] = 0x11;
+    memcpy(bridge, vh_test_nvme_config, 256);
+    bridge[0x0e] = 0x81;        /* multi-function PCI bridge */
+
+    for (n = 0; n <= 256; n++) {
+        check_fetch_same(vh_test_nvme_config, n, NULL);
+        check_fetch_same(vh_test_rciep_config, n, NULL);
+        check_fetch_same(loop, n, NULL);
+        check_fetch_same(chain, n, NULL);
+        check_fetch_same(none, n, NULL);
+        check_fetch_same(bridge, n, NULL);
+    }
+    check_fetch_same(bridge, sizeof(bridge), NULL);
+
+    /* The header and one capability: 16 + 5 dwords of 64. */
+    check_fetch_same(vh_test_nvme_config, 256, &dwords);
+    g_assert_cmpuint(dwords, <=, 21);
+    check_fetch_same(chain, 256, &dwords);
+    g_assert_cmpuint(dwords, <=, 16 + 3 * 5);
+
+    g_assert_false(vh_pci_config_fetch_pcie(fake_config_fail, NULL, cfg, &len,
+                                            &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED);
+    g_assert_cmpuint(len, ==, 0);
+}
+
+/* nodedev-dumpxml's scan reads what the XML shows, not what only
+ * assignment needs. */
+static void
+test_scan_xml_only(void)
+{
+    g_auto(Tree) full = { 0 };
+    g_auto(Tree) xml = { 0 };
+    g_autofree char *a = NULL;
+    g_autofree char *b = NULL;
+    const VhNodeDevice *pf;
+
+    tree_load(&full, vh_test_sriov, G_N_ELEMENTS(vh_test_sriov),
+              VH_NODE_DEVICE_SCAN_NAMES);
+    tree_load(&xml, vh_test_sriov, G_N_ELEMENTS(vh_test_sriov),
+              VH_NODE_DEVICE_SCAN_NAMES | VH_NODE_DEVICE_SCAN_XML);
+    pf = tree_dev(&xml, "0001:00:00.0");
+    g_assert_false(pf->has_reset_method);
+    g_assert_null(pf->reset_methods);
+    g_assert_true(tree_dev(&full, "0001:00:00.0")->has_reset_method);
+    /* The same document (each tree's root shown as /sys). */
+    a = format_all(&full);
+    b = format_all(&xml);
+    g_assert_cmpstr(a, ==, b);
+}
+
+/* The golden files again, from the scan nodedev-dumpxml makes. */
+static void
+test_xml_golden_xml_scan(gconstpointer data)
+{
+    const GoldenCase *c = data;
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    g_autofree char *xml = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *expected = NULL;
+
+    tree_load(&t, c->devs, c->ndevs,
+              VH_NODE_DEVICE_SCAN_NAMES | VH_NODE_DEVICE_SCAN_XML);
+    xml = format_all(&t);
+    path = g_test_build_filename(G_TEST_DIST, "nodedevxml", c->name, NULL);
+    g_assert_true(g_file_get_contents(path, &expected, NULL, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(xml, ==, expected);
+}
+
 static const GoldenCase golden_cases[] = {
     { "testbed.xml", vh_test_testbed, G_N_ELEMENTS(vh_test_testbed) },
     { "sriov.xml", vh_test_sriov, G_N_ELEMENTS(vh_test_sriov) },
@@ -565,6 +732,8 @@ main(int argc, char **argv)
     g_test_add_func("/node-device/scan/odd-files", test_scan_odd_files);
     g_test_add_func("/node-device/iommu-group/viability", test_viability);
     g_test_add_func("/node-device/config-space", test_config_space);
+    g_test_add_func("/node-device/config-space/fetch", test_config_fetch);
+    g_test_add_func("/node-device/scan/xml-only", test_scan_xml_only);
     g_test_add_func("/node-device/xml/single", test_xml_single);
     g_test_add_func("/node-device/xml/escaping", test_xml_escaping);
     g_test_add_func("/node-device/scan/vmd", test_scan_vmd);
@@ -573,6 +742,11 @@ main(int argc, char **argv)
         g_autofree char *path = g_strdup_printf("/node-device/xml/golden/%s",
                                                 golden_cases[i].name);
         g_test_add_data_func(path, &golden_cases[i], test_xml_golden);
+    }
+    for (i = 0; i < G_N_ELEMENTS(golden_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/node-device/xml/golden-xml-scan/%s",
+                                                golden_cases[i].name);
+        g_test_add_data_func(path, &golden_cases[i], test_xml_golden_xml_scan);
     }
     g_test_add_func("/node-device/json/groups", test_json_groups);
     return g_test_run();

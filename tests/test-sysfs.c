@@ -367,6 +367,84 @@ test_read_file_stream(Fixture *fx, gconstpointer data)
     g_assert_null(big);
 }
 
+/* Links read through a kept-open subdirectory resolve against the root
+ * of vh_sysfs_new(), and may not climb above it. */
+static void
+test_subdir_resolve_link(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhSysfs) devices = NULL;
+    g_autoptr(VhSysfs) dev = NULL;
+    g_autofree char *devpath = NULL;
+    g_autofree char *driver = NULL;
+    g_autofree char *escaped = g_strdup("untouched");
+    g_autofree char *out = vh_fake_sysfs_path(fx->fake,
+                                              "bus/pci/devices/0000:99:00.0");
+    g_autoptr(GPtrArray) names = NULL;
+
+    devices = vh_sysfs_open_subdir(fx->sysfs, "bus/pci/devices", &err);
+    g_assert_no_error(err);
+    g_assert_true(vh_sysfs_list(devices, "", &names, &err));
+    g_assert_cmpuint(names->len, ==, G_N_ELEMENTS(vh_test_testbed));
+
+    g_assert_true(vh_sysfs_resolve_link(devices, "0000:01:01.0", &devpath, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(devpath, ==, "devices/pci0000:00/0000:00:04.0/0000:01:01.0");
+
+    /* A subdirectory of the device's, by that path: links there too. */
+    dev = vh_sysfs_open_subdir(fx->sysfs, devpath, &err);
+    g_assert_no_error(err);
+    g_assert_true(vh_sysfs_resolve_link(dev, "driver", &driver, &err));
+    g_assert_cmpstr(driver, ==, "bus/pci/drivers/e1000");
+
+    /* Five levels up from bus/pci/devices is above the root. */
+    g_assert_cmpint(symlink("../../../../../etc", out), ==, 0);
+    g_assert_false(vh_sysfs_resolve_link(devices, "0000:99:00.0", &escaped, &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED);
+    g_assert_nonnull(strstr(err->message, "outside the sysfs root"));
+    g_assert_cmpstr(escaped, ==, "untouched");
+}
+
+/* Reads at offsets: only the bytes asked for, short at the end. */
+static void
+test_file_read_at(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhSysfsFile) file = NULL;
+    g_autoptr(VhSysfsFile) absent = (VhSysfsFile *) 0x1;
+    g_autofree char *path = vh_fake_sysfs_path(fx->fake, "bytes");
+    guint8 content[100];
+    guint8 buf[64];
+    gsize got = 0;
+    gsize i;
+
+    for (i = 0; i < sizeof(content); i++)
+        content[i] = (guint8) i;
+    g_assert_true(g_file_set_contents(path, (const char *) content,
+                                      sizeof(content), NULL));
+
+    g_assert_true(vh_sysfs_file_open(fx->sysfs, "missing", &absent, &err));
+    g_assert_no_error(err);
+    g_assert_null(absent);
+
+    g_assert_true(vh_sysfs_file_open(fx->sysfs, "bytes", &file, &err));
+    g_assert_no_error(err);
+    g_assert_nonnull(file);
+    g_assert_true(vh_sysfs_file_read_at(file, buf, 20, 0x40, &got, &err));
+    g_assert_cmpuint(got, ==, 20);
+    g_assert_cmpmem(buf, got, content + 0x40, 20);
+    g_assert_true(vh_sysfs_file_read_at(file, buf, 20, 90, &got, &err));
+    g_assert_cmpuint(got, ==, 10);
+    g_assert_cmpmem(buf, got, content + 90, 10);
+    g_assert_true(vh_sysfs_file_read_at(file, buf, 20, 200, &got, &err));
+    g_assert_cmpuint(got, ==, 0);
+    g_assert_no_error(err);
+
+    /* The seam's checks hold: no "..", no links out. */
+    g_assert_false(vh_sysfs_file_open(fx->sysfs, "../bytes", &file, &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID);
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 
@@ -387,5 +465,7 @@ main(int argc, char **argv)
     ADD("/util/sysfs/write", test_write);
     ADD("/util/sysfs/resolve", test_resolve);
     ADD("/util/sysfs/read-file/stream", test_read_file_stream);
+    ADD("/util/sysfs/subdir/resolve-link", test_subdir_resolve_link);
+    ADD("/util/sysfs/file/read-at", test_file_read_at);
     return g_test_run();
 }
