@@ -107,7 +107,7 @@ vh_node_device_put_hex(char *p, guint32 value, guint width)
     return p;
 }
 
-/* "0000:01:02.0" (@sep ":" ":" ".") or "pci_0000_01_02_0" into @buf, as
+/* "0000:01:02.0", or with @nodedev "pci_0000_01_02_0", into @buf as
  * vh_pci_address_format() and vh_pci_address_nodedev_name() write them,
  * without printf: the scan formats a few per device. */
 static const char *
@@ -345,10 +345,30 @@ vh_node_device_load_vpd(VhNodeDevice *dev, const VhSysfs *dir)
                 vh_pci_address_format(&dev->addr, buf), len);
 }
 
+/* "virtfn%u" into @buf without printf: a PF can have thousands. */
+static const char *
+vh_node_device_virtfn_name(guint index, char buf[sizeof("virtfn4294967295")])
+{
+    char digits[10];
+    char *p = buf + strlen("virtfn");
+    guint n = 0;
+
+    memcpy(buf, "virtfn", strlen("virtfn"));
+    do {
+        digits[n++] = (char) ('0' + index % 10);
+        index /= 10;
+    } while (index);
+    while (n)
+        *p++ = digits[--n];
+    *p = '\0';
+    return buf;
+}
+
 static void
 vh_node_device_load_sriov(VhNodeDevice *dev, const VhSysfs *dir)
 {
     g_autofree char *physfn = vh_node_device_read_link(dir, "physfn");
+    char link[sizeof("virtfn4294967295")];
     gint64 total;
     guint i;
 
@@ -361,23 +381,10 @@ vh_node_device_load_sriov(VhNodeDevice *dev, const VhSysfs *dir)
         return;
     /* virtfn0, virtfn1, ... as long as they exist, as the kernel numbers them */
     for (i = 0; i < VH_SRIOV_MAX_VFS; i++) {
-        char link[sizeof("virtfn") + 8] = "virtfn";
         g_autofree char *vf = NULL;
         VhPciAddress addr;
-        char digits[8];
-        guint n = 0;
-        guint v = i;
-        gsize at = strlen("virtfn");
 
-        /* "virtfn%u" without printf: a PF can have thousands. */
-        do {
-            digits[n++] = (char) ('0' + v % 10);
-            v /= 10;
-        } while (v);
-        while (n)
-            link[at++] = digits[--n];
-        link[at] = '\0';
-        vf = vh_node_device_read_link(dir, link);
+        vf = vh_node_device_read_link(dir, vh_node_device_virtfn_name(i, link));
 
         if (!vf)
             break;
