@@ -18,8 +18,8 @@
  * xmlTextWriter calls return -1 on failure (out of memory, in practice);
  * the writer remembers nothing, so count failures and check once.
  */
-/* Deeper than any node-device document goes (device, capability,
- * capability, address: 5 with <devices>). */
+/* Deeper than any node-device document goes (devices, device, capability,
+ * capability vpd, fields, vendor_field: 6). */
 #define VH_XML_MAX_DEPTH 16
 
 /*
