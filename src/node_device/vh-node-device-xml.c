@@ -453,16 +453,25 @@ vh_xml_device(VhXml *x, const VhNodeDeviceList *list, const VhNodeDevice *dev)
     vh_xml_end(x);
 }
 
+/* The writer's output goes to a GString, which grows by doubling (an
+ * xmlBuffer grows to the size asked each time: a realloc per 4 KB flush). */
+static int
+vh_xml_output_write(void *data, const char *buf, int len)
+{
+    g_string_append_len(data, buf, len);
+    return len;
+}
+
 /* The document for @dev, or for every device of @list when @dev is NULL. */
 static char *
 vh_xml_write(const VhNodeDeviceList *list, const VhNodeDevice *dev,
              GError **error)
 {
-    xmlBufferPtr buf = xmlBufferCreate();
+    g_autoptr(GString) doc = g_string_sized_new(dev ? 4096 : 64 * 1024);
+    xmlOutputBufferPtr out = NULL;
     g_autofree char *root = g_strdup(list->root);
     gsize len = strlen(root);
     VhXml x = { 0 };
-    char *out = NULL;
     guint i;
 
     /* The root without trailing slashes, once for every <path>. */
@@ -471,9 +480,10 @@ vh_xml_write(const VhNodeDeviceList *list, const VhNodeDevice *dev,
     x.root = root;
     x.root_is_slash = g_str_equal(root, "/");
 
-    if (!buf || !(x.w = xmlNewTextWriterMemory(buf, 0))) {
-        if (buf)
-            xmlBufferFree(buf);
+    out = xmlOutputBufferCreateIO(vh_xml_output_write, NULL, doc, NULL);
+    if (!out || !(x.w = xmlNewTextWriter(out))) {
+        if (out)
+            xmlOutputBufferClose(out);
         g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
                     "cannot create an XML writer: out of memory");
         return NULL;
@@ -489,15 +499,13 @@ vh_xml_write(const VhNodeDeviceList *list, const VhNodeDevice *dev,
     }
     vh_xml_newline(&x, 0);      /* the document ends with a newline */
     vh_xml_check(&x, xmlTextWriterFlush(x.w));
-    xmlFreeTextWriter(x.w);
+    xmlFreeTextWriter(x.w);     /* closes @out */
     if (x.failed) {
         g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
                     "cannot format node-device XML: out of memory");
-    } else {
-        out = g_strdup((const char *) xmlBufferContent(buf));
+        return NULL;
     }
-    xmlBufferFree(buf);
-    return out;
+    return g_string_free(g_steal_pointer(&doc), FALSE);
 }
 
 char *
