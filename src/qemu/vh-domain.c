@@ -617,11 +617,21 @@ vh_domain_parse_hostdev(VhDomainDef *def, const xmlNode *dev, GError **error)
                      "uses <hostdev mode='subsystem' type='pci'>");
         return FALSE;
     }
+    if (g_str_equal(type, "mdev")) {
+        g_ptr_array_add(def->other_hostdevs,
+                        g_strdup_printf("domain XML line %ld: <hostdev "
+                                        "type='mdev'> is a mediated device, "
+                                        "not a PCI device; virt-hostdev "
+                                        "assigns whole PCI functions only",
+                                        xmlGetLineNo(dev)));
+        return TRUE;
+    }
     if (!g_str_equal(type, "pci")) {
         g_ptr_array_add(def->other_hostdevs,
                         g_strdup_printf("domain XML line %ld: <hostdev "
-                                        "type='%s'> is not a PCI device",
-                                        xmlGetLineNo(dev), type));
+                                        "type='%s'> is not a PCI device; "
+                                        "virt-hostdev assigns PCI functions "
+                                        "only", xmlGetLineNo(dev), type));
         return TRUE;
     }
 
@@ -813,24 +823,74 @@ vh_domain_parse_header(VhDomainDef *def, const xmlNode *root, GError **error)
     }
     if (ostype)
         def->machine = vh_xml_prop(ostype, "machine");
+    def->has_os_boot = os && vh_xml_child(os, "boot");
     def->q35 = def->machine && strstr(def->machine, "q35") != NULL;
     return TRUE;
 }
 
-/* Remember the guest slot a non-hostdev device's <address type='pci'> takes. */
+/* TRUE when libvirt gives @dev, which has no address, a PCI slot before
+ * it places host devices (qemuDomainAssignDevicePCISlots order). */
+static gboolean
+vh_domain_placed_before_hostdevs(const xmlNode *dev)
+{
+    static const char *const pci_sound[] = {
+        "ich6", "ich7", "ich9", "ac97", "es1370", NULL
+    };
+    static const char *const slotless_usb[] = {
+        "piix3-uhci", "none", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3", NULL
+    };
+    g_autofree char *type = vh_xml_prop(dev, "type");
+    g_autofree char *model = vh_xml_prop(dev, "model");
+
+    if (vh_xml_is(dev, "interface"))
+        return !type || !g_str_equal(type, "hostdev");
+    if (vh_xml_is(dev, "filesystem"))
+        return TRUE;
+    if (vh_xml_is(dev, "sound"))
+        return model && g_strv_contains(pci_sound, model);
+    if (vh_xml_is(dev, "disk")) {
+        const xmlNode *target = vh_xml_child(dev, "target");
+        g_autofree char *bus = target ? vh_xml_prop(target, "bus") : NULL;
+
+        return bus && g_str_equal(bus, "virtio");
+    }
+    if (vh_xml_is(dev, "controller") && type) {
+        if (g_str_equal(type, "scsi") || g_str_equal(type, "virtio-serial"))
+            return TRUE;
+        /* The default USB controller of pc sits at 00:01.2 of the PIIX3. */
+        if (g_str_equal(type, "usb"))
+            return model && !g_strv_contains(slotless_usb, model);
+        if (g_str_equal(type, "pci"))
+            return model && !g_str_equal(model, "pci-root") &&
+                   !g_str_equal(model, "pcie-root");
+    }
+    return FALSE;
+}
+
+/* Remember the guest slot a non-hostdev device's <address type='pci'> takes,
+ * or count it among those libvirt places before host devices. */
 static void
 vh_domain_note_slot(VhDomainDef *def, const xmlNode *dev)
 {
     const xmlNode *addr = vh_xml_child(dev, "address");
     g_autofree char *type = addr ? vh_xml_prop(addr, "type") : NULL;
     VhPciAddress a = { 0 };
+    gpointer key;
+    guint mask;
 
+    if (!addr) {
+        if (vh_domain_placed_before_hostdevs(dev))
+            def->auto_before_hostdevs++;
+        return;
+    }
     if (!type || !g_str_equal(type, "pci"))
         return;
     if (!vh_xml_pci_address(addr, "<address>", &a, NULL, NULL))
         return;     /* libvirt will complain about that device, not us */
-    g_hash_table_add(def->used_slots,
-                     GUINT_TO_POINTER((guint) a.bus << 8 | a.slot));
+    key = GUINT_TO_POINTER((guint) a.bus << 8 | a.slot);
+    mask = GPOINTER_TO_UINT(g_hash_table_lookup(def->used_slots, key));
+    g_hash_table_insert(def->used_slots, key,
+                        GUINT_TO_POINTER(mask | 1u << a.function));
 }
 
 static gboolean
@@ -839,12 +899,18 @@ vh_domain_parse_devices(VhDomainDef *def, const xmlNode *devices,
 {
     g_autoptr(GPtrArray) ifaces = g_ptr_array_new_with_free_func(
         (GDestroyNotify) vh_domain_hostdev_free);
+    const xmlNode *first_video = NULL;
+    gboolean graphics = FALSE;
     xmlNode *dev;
     guint i;
 
     for (dev = devices ? devices->children : NULL; dev; dev = dev->next) {
         if (dev->type != XML_ELEMENT_NODE)
             continue;
+        if (vh_xml_is(dev, "video") && !first_video)
+            first_video = dev;
+        if (vh_xml_is(dev, "graphics"))
+            graphics = TRUE;
         if (vh_xml_is(dev, "hostdev")) {
             if (!vh_domain_parse_hostdev(def, dev, error))
                 return FALSE;
@@ -860,6 +926,19 @@ vh_domain_parse_devices(VhDomainDef *def, const xmlNode *devices,
             vh_domain_note_slot(def, dev);
         }
     }
+    /* The primary video card libvirt places first (a <graphics> without
+     * <video> gets a default one); none when its model is 'none' or it
+     * has its own address. */
+    if (first_video) {
+        const xmlNode *model = vh_xml_child(first_video, "model");
+        g_autofree char *mtype = model ? vh_xml_prop(model, "type") : NULL;
+
+        def->has_video = !(mtype && g_str_equal(mtype, "none")) &&
+                         !vh_xml_child(first_video, "address");
+    } else {
+        def->has_video = graphics;
+    }
+
     /* Interfaces first, as libvirt orders them (see above). */
     for (i = 0; i < ifaces->len; i++)
         g_ptr_array_insert(def->hostdevs, (int) i, ifaces->pdata[i]);
@@ -876,6 +955,15 @@ vh_domain_check_unique(VhDomainDef *def, GError **error)
     for (i = 0; i < def->hostdevs->len; i++) {
         const VhDomainHostdev *a = g_ptr_array_index(def->hostdevs, i);
         char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (a->boot_order && def->has_os_boot) {
+            g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
+                        "domain XML line %u: per-device boot elements cannot "
+                        "be used together with os/boot elements; remove "
+                        "<os><boot dev=...> or the device's <boot order>",
+                        a->line);
+            return FALSE;
+        }
 
         for (j = 0; j < i; j++) {
             const VhDomainHostdev *b = g_ptr_array_index(def->hostdevs, j);

@@ -73,9 +73,17 @@ typedef struct {
      * parser keeps them out of @hostdevs; vh_qemu_argv refuses them,
      * prepare/release and the hook may leave them to libvirt. */
     GPtrArray *other_hostdevs;  /* char * */
-    /* Guest PCI slots that other devices' <address type='pci'> take, as
-     * "bus << 8 | slot" (guint) keys: what address assignment avoids. */
+    /* Guest PCI slots that other devices' <address type='pci'> take:
+     * keys "bus << 8 | slot", values the bit mask of functions used
+     * (GUINT_TO_POINTER both): what address assignment avoids. */
     GHashTable *used_slots;
+    /* Devices without a guest address that libvirt places on PCI slots
+     * before host devices (NICs, PCI sound cards, SCSI/virtio-serial/USB
+     * controllers, virtio disks, filesystems, PCI bridges), and whether
+     * the guest has a primary video card (libvirt gives it slot 2 on pc). */
+    guint auto_before_hostdevs;
+    gboolean has_video;
+    gboolean has_os_boot;       /* <os><boot dev=...> */
 } VhDomainDef;
 
 /*
