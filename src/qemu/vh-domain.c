@@ -1001,11 +1001,30 @@ vh_domain_check_unique(VhDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* libxml2 reports every error of a parse; the first one says what broke. */
+typedef struct {
+    char *message;
+    int line;
+} VhXmlFirstError;
+
+static void
+vh_xml_first_error(void *data, xmlErrorPtr e)
+{
+    xmlParserCtxt *ctxt = data;
+    VhXmlFirstError *first = ctxt ? ctxt->_private : NULL;
+
+    if (!first || first->message || !e || e->level < XML_ERR_ERROR)
+        return;
+    first->message = g_strchomp(g_strdup(e->message ? e->message : ""));
+    first->line = e->line;
+}
+
 static xmlDoc *
 vh_domain_read_xml(const char *xml, gsize len, GError **error)
 {
     g_autoptr(xmlParserCtxt) ctxt = NULL;
     g_autoptr(xmlDoc) doc = NULL;
+    VhXmlFirstError first = { 0 };
 
     if (len > G_MAXINT) {
         vh_xml_error(error, NULL, "the document is too large (%" G_GSIZE_FORMAT
@@ -1018,21 +1037,29 @@ vh_domain_read_xml(const char *xml, gsize len, GError **error)
                     "cannot allocate an XML parser");
         return NULL;
     }
+    /* Errors go to this parse only (no global handler), first one kept. */
+    ctxt->_private = &first;
+    ctxt->sax->serror = vh_xml_first_error;
     /* No network, no entity expansion: the XML may come from anyone. */
     doc = xmlCtxtReadMemory(ctxt, xml, (int) len, "domain.xml", NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR |
                             XML_PARSE_NOWARNING);
+    ctxt->_private = NULL;
     if (!doc || !ctxt->wellFormed) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);
-        g_autofree char *msg = g_strdup(e && e->message ? e->message :
-                                        "not well-formed");
 
-        g_strchomp(msg);
+        if (!first.message) {
+            first.message = g_strchomp(g_strdup(e && e->message ? e->message
+                                                : "not well-formed"));
+            first.line = e ? e->line : 0;
+        }
         g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
                     "domain XML line %d: not well-formed XML: %s",
-                    e ? e->line : 0, msg);
+                    first.line, first.message);
+        g_free(first.message);
         return NULL;
     }
+    g_free(first.message);
     return g_steal_pointer(&doc);
 }
 

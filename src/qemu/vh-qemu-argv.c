@@ -335,11 +335,13 @@ vh_qemu_check_address(const VhDomainDef *def, const VhDomainHostdev *hd,
             break;
         if (o->has_guest_address && vh_pci_address_equal(&o->guest,
                                                          &hd->guest)) {
+            char obuf[VH_PCI_ADDRESS_BUFLEN];
+
             g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
                         "domain XML line %u: hostdev %s: Attempted double "
                         "use of PCI Address %s (also hostdev %s, line %u)",
                         hd->line, buf, gbuf,
-                        vh_qemu_hostdev_name(o, gbuf), o->line);
+                        vh_qemu_hostdev_name(o, obuf), o->line);
             return FALSE;
         }
     }
