@@ -189,7 +189,7 @@ test_hostdevs(void)
     g_assert_cmpuint(hd->source.function, ==, 2);
     g_assert_false(hd->has_guest_address);
     g_assert_cmpstr(hd->failover_pair_id, ==, "ua-net0");
-    g_assert_null(hd->alias);
+    g_assert_cmpstr(hd->alias, ==, "hostdev0");
 
     hd = g_ptr_array_index(def->hostdevs, 1);
     g_assert_false(hd->interface);
@@ -200,7 +200,8 @@ test_hostdevs(void)
     g_assert_cmpuint(hd->guest.bus, ==, 3);
     g_assert_cmpuint(hd->guest.function, ==, 1);
     g_assert_cmpint(hd->multifunction, ==, VH_TRISTATE_ON);
-    g_assert_null(hd->alias);   /* not a user alias: dropped, like libvirt */
+    /* hostdev7 is not a user alias: dropped, like libvirt, and numbered. */
+    g_assert_cmpstr(hd->alias, ==, "hostdev1");
     g_assert_cmpuint(hd->boot_order, ==, 2);
     g_assert_cmpint(hd->rom_bar, ==, VH_TRISTATE_OFF);
     g_assert_cmpstr(hd->rom_file, ==, "/x.rom");

@@ -5,7 +5,8 @@
  * runs it.  Either it succeeds (exit 0, nothing on stderr) and prints
  * NAME.args (JSON, as libvirt 9.0 emits it) and, with --legacy,
  * NAME.legacy.args; or it refuses the XML with exit status 2, prints
- * nothing on stdout and the one line of NAME.err on stderr.
+ * nothing on stdout and the one line of NAME.err on stderr.  Then the
+ * command's own usage: stdin, unknown format, wrong arguments.
  *
  * VIRT_HOSTDEV_REGENERATE_OUTPUT=1 rewrites the expected files from the
  * output instead of comparing; review every diff (docs/hacking.rst).
@@ -14,7 +15,7 @@
  */
 #include <string.h>
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 typedef struct {
@@ -141,6 +142,91 @@ test_case(gconstpointer data)
     remove_stale(legacy);
 }
 
+/* Run virt-hostdev with @args in the data directory, @input on stdin. */
+static void
+run_cli(RunResult *r, const char *input, const char * const *args)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GSubprocessLauncher) l = NULL;
+    g_autoptr(GSubprocess) p = NULL;
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autofree char *dir = data_dir();
+    gsize i;
+
+    g_ptr_array_add(argv, (char *) g_getenv("VH_CLI"));
+    for (i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *) args[i]);
+    g_ptr_array_add(argv, NULL);
+    l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_set_cwd(l, dir);
+    p = g_subprocess_launcher_spawnv(l, (const char * const *) argv->pdata,
+                                     &err);
+    g_assert_no_error(err);
+    g_assert_true(g_subprocess_communicate_utf8(p, input, NULL, &r->out,
+                                                &r->err, &err));
+    g_assert_no_error(err);
+    g_assert_true(g_subprocess_get_if_exited(p));
+    r->status = g_subprocess_get_exit_status(p);
+}
+
+/* "-" reads the domain from stdin, as libvirt's hooks get it. */
+static void
+test_stdin(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = data_dir();
+    g_autofree char *xmlpath = g_build_filename(dir, "basic.xml", NULL);
+    g_autofree char *argspath = g_build_filename(dir, "basic.args", NULL);
+    g_autofree char *xml = NULL;
+    g_autofree char *expected = NULL;
+    const char *args[] = { "domxml-to-native", "qemu-argv", "-", NULL };
+    g_auto(RunResult) r = { 0 };
+
+    g_assert_true(g_file_get_contents(xmlpath, &xml, NULL, &err));
+    g_assert_true(g_file_get_contents(argspath, &expected, NULL, &err));
+    g_assert_no_error(err);
+    run_cli(&r, xml, args);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_cmpstr(r.out, ==, expected);
+    g_assert_cmpstr(r.err, ==, "");
+}
+
+typedef struct {
+    const char *name;
+    const char *args[6];
+    const char *message;
+} UsageCase;
+
+static const UsageCase usage_cases[] = {
+    { "unknown-format", { "domxml-to-native", "xen-xm", "basic.xml" },
+      "unknown format 'xen-xm'; the only format is qemu-argv" },
+    { "no-file", { "domxml-to-native", "qemu-argv", "missing.xml" },
+      "cannot read the domain XML" },
+    { "too-few", { "domxml-to-native", "qemu-argv" },
+      "expected qemu-argv DOMAIN.xml, got 1 argument" },
+    { "too-many", { "domxml-to-native", "qemu-argv", "basic.xml", "x" },
+      "expected qemu-argv DOMAIN.xml, got 3 arguments" },
+    { "bad-option", { "domxml-to-native", "qemu-argv", "basic.xml",
+                      "--json" }, "Unknown option --json" },
+};
+
+/* Bad usage: exit 2, one line naming the problem, nothing on stdout. */
+static void
+test_usage(gconstpointer data)
+{
+    const UsageCase *c = data;
+    g_auto(RunResult) r = { 0 };
+
+    run_cli(&r, "", c->args);
+    g_test_message("stderr: %s", r.err);
+    g_assert_cmpint(r.status, ==, 2);
+    g_assert_cmpstr(r.out, ==, "");
+    g_assert_nonnull(strstr(r.err, c->message));
+    g_assert_true(strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
+}
+
 /* Every expected file belongs to a NAME.xml. */
 static void
 test_no_orphans(void)
@@ -208,5 +294,12 @@ main(int argc, char **argv)
         g_test_add_data_func(path, name, test_case);
     }
     g_test_add_func("/hostdevxml2argv/no-orphans", test_no_orphans);
+    g_test_add_func("/hostdevxml2argv/cli/stdin", test_stdin);
+    for (i = 0; i < G_N_ELEMENTS(usage_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/hostdevxml2argv/cli/%s",
+                                                usage_cases[i].name);
+
+        g_test_add_data_func(path, &usage_cases[i], test_usage);
+    }
     return g_test_run();
 }

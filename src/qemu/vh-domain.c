@@ -398,6 +398,12 @@ vh_xml_guest_address(const xmlNode *dev, const char *what,
                      ret_unassigned ? " or type='unassigned'" : "");
         return FALSE;
     }
+    if (vh_xml_child(addr, "zpci")) {
+        vh_xml_error(error, addr, "%s has a <zpci> part: s390 zPCI addresses "
+                     "are not supported (virt-hostdev builds x86 QEMU "
+                     "arguments)", elem);
+        return FALSE;
+    }
     if (!vh_xml_pci_address(addr, elem, ret_addr, ret_multi, error))
         return FALSE;
     if (ret_addr->domain != 0) {
@@ -1001,6 +1007,26 @@ vh_domain_check_unique(VhDomainDef *def, GError **error)
     return TRUE;
 }
 
+/*
+ * libvirt's qemuAssignDeviceHostdevAlias gives one past the highest
+ * hostdevN so far.  An inactive definition has only user aliases ("ua-..."),
+ * which take no number, so that is a count of the hostdevs without one, in
+ * list order (interfaces first).
+ */
+static void
+vh_domain_assign_aliases(VhDomainDef *def)
+{
+    guint next = 0;
+    guint i;
+
+    for (i = 0; i < def->hostdevs->len; i++) {
+        VhDomainHostdev *hd = g_ptr_array_index(def->hostdevs, i);
+
+        if (!hd->alias)
+            hd->alias = g_strdup_printf("hostdev%u", next++);
+    }
+}
+
 /* libxml2 reports every error of a parse; the first one says what broke. */
 typedef struct {
     char *message;
@@ -1088,5 +1114,6 @@ vh_domain_def_parse(const char *xml, gsize len, GError **error)
         !vh_domain_add_root_controller(def, error) ||
         !vh_domain_check_unique(def, error))
         return NULL;
+    vh_domain_assign_aliases(def);
     return g_steal_pointer(&def);
 }

@@ -31,7 +31,10 @@ typedef struct {
     gboolean managed;           /* managed='yes' */
     gboolean interface;         /* came from <interface type='hostdev'> */
     gboolean unassigned;        /* <address type='unassigned'/> */
-    char *alias;                /* "hostdevN" or the XML's <alias name> (ua-...) */
+    /* "hostdevN" or the XML's <alias name> (ua-...), set by the parser with
+     * libvirt's numbering: <interface type='hostdev'> first, then <hostdev>;
+     * a user alias takes no number, an unassigned hostdev takes one. */
+    char *alias;
 
     /* Guest side.  has_guest_address is FALSE when the XML gave no
      * <address type='pci'>; vh_qemu_argv assigns one then. */

@@ -181,33 +181,6 @@ vh_qemu_hostdev_name(const VhDomainHostdev *hd, char buf[VH_PCI_ADDRESS_BUFLEN])
     return vh_pci_address_format(&hd->source, buf);
 }
 
-static void
-vh_qemu_assign_aliases(VhDomainDef *def)
-{
-    guint next = 0;
-    guint i;
-
-    /* libvirt's qemuAssignDeviceHostdevAlias: one past the highest
-     * hostdevN so far.  Inactive XML has only user aliases, so this is a
-     * count of the hostdevs without one. */
-    for (i = 0; i < def->hostdevs->len; i++) {
-        VhDomainHostdev *hd = g_ptr_array_index(def->hostdevs, i);
-        guint64 n;
-
-        if (hd->alias && g_str_has_prefix(hd->alias, "hostdev") &&
-            g_ascii_string_to_unsigned(hd->alias + strlen("hostdev"), 10, 0,
-                                       G_MAXUINT - 1, &n, NULL)) {
-            next = MAX(next, (guint) n + 1);
-        }
-    }
-    for (i = 0; i < def->hostdevs->len; i++) {
-        VhDomainHostdev *hd = g_ptr_array_index(def->hostdevs, i);
-
-        if (!hd->alias)
-            hd->alias = g_strdup_printf("hostdev%u", next++);
-    }
-}
-
 /* Slots of the root bus a hostdev without address must not take. */
 static gboolean
 vh_qemu_root_slot_reserved(const VhDomainDef *def, guint slot)
@@ -382,7 +355,6 @@ vh_qemu_assign(VhDomainDef *def, GError **error)
 {
     guint i;
 
-    vh_qemu_assign_aliases(def);
     for (i = 0; i < def->hostdevs->len; i++) {
         const VhDomainHostdev *hd = g_ptr_array_index(def->hostdevs, i);
 

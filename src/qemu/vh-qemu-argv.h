@@ -22,12 +22,10 @@ typedef enum {
 } VhQemuSyntax;
 
 /*
- * Give every hostdev of @def its alias ("hostdevN", libvirt's numbering:
- * <interface type='hostdev'> first, then <hostdev>, user aliases keep
- * theirs and take no number, an unassigned one takes its number) and a
- * guest address when the XML gave none, then check the guest addresses
- * against the controllers.  Idempotent.  Bad or unsupported XML:
- * VH_QEMU_ERROR_INVALID.
+ * Give every hostdev of @def a guest address when the XML gave none (the
+ * rule of docs/formatdomain-hostdev.rst) and check the guest addresses
+ * against the controllers; set multifunction as libvirt does.  Idempotent.
+ * Bad or unsupported XML: VH_QEMU_ERROR_INVALID.
  */
 gboolean vh_qemu_assign(VhDomainDef *def, GError **error);
 
