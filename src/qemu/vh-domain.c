@@ -316,7 +316,7 @@ vh_domain_def_memlock_bytes(const VhDomainDef *def)
         return def->hard_limit_kib * 1024;
     if (def->memory_locked)
         return G_MAXUINT64;
-    if (def->hostdevs->len == 0)
+    if (def->hostdevs->len == 0 && !def->other_vfio)
         return 0;
     return (def->memory_kib + 1024 * 1024) * 1024;
 }
@@ -624,6 +624,7 @@ vh_domain_parse_hostdev(VhDomainDef *def, const xmlNode *dev, GError **error)
         return FALSE;
     }
     if (g_str_equal(type, "mdev")) {
+        def->other_vfio = TRUE;
         g_ptr_array_add(def->other_hostdevs,
                         g_strdup_printf("domain XML line %ld: <hostdev "
                                         "type='mdev'> is a mediated device, "
@@ -929,6 +930,10 @@ vh_domain_parse_devices(VhDomainDef *def, const xmlNode *devices,
                 return FALSE;
             vh_domain_note_slot(def, dev);
         } else {
+            g_autofree char *type = vh_xml_prop(dev, "type");
+
+            if (vh_xml_is(dev, "disk") && type && g_str_equal(type, "nvme"))
+                def->other_vfio = TRUE;
             vh_domain_note_slot(def, dev);
         }
     }

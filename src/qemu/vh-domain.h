@@ -87,6 +87,9 @@ typedef struct {
     guint auto_before_hostdevs;
     gboolean has_video;
     gboolean has_os_boot;       /* <os><boot dev=...> */
+    /* Other devices that make QEMU use VFIO (an mdev <hostdev>, a
+     * <disk type='nvme'>): they too need the locked memory. */
+    gboolean other_vfio;
 } VhDomainDef;
 
 /*
@@ -103,8 +106,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhDomainDef, vh_domain_def_free)
  * The locked memory QEMU needs for this domain's VFIO devices, in bytes,
  * as libvirt 9.0 computes it (qemuDomainGetMemLockLimitBytes): the
  * <memtune><hard_limit> when set; else G_MAXUINT64 ("unlimited") when
- * <memoryBacking><locked/>; else guest RAM + 1 GiB when the domain has a
- * PCI hostdev; else 0 (no limit needed).
+ * <memoryBacking><locked/>; else guest RAM (<memory>) + 1 GiB when the
+ * domain has a PCI hostdev (assigned or not), an mdev hostdev or an NVMe
+ * disk; else 0 (no limit needed).
  */
 guint64 vh_domain_def_memlock_bytes(const VhDomainDef *def);
 
