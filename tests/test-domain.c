@@ -288,6 +288,8 @@ static const BadCase bad_cases[] = {
       "</domain>", "'1234' is not a UUID" },
     { "no-source", HOSTDEV(""), "has no <source><address" },
     { "no-source-address", HOSTDEV("<source/>"), "has no <source><address" },
+    { "empty-source-address", HOSTDEV("<source><address uuid='x'/></source>"),
+      "has none of domain, bus, slot, function" },
     { "bad-bus", HOSTDEV(SRC("bus='0x100' slot='0'")),
       "bus='0x100' is out of range" },
     { "bad-slot", HOSTDEV(SRC("bus='0' slot='32'")),

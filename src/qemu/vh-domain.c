@@ -365,37 +365,44 @@ vh_xml_pci_address(const xmlNode *node, const char *elem,
     return TRUE;
 }
 
+/* Where a device sits in the guest, from its own <address>. */
+typedef struct {
+    gboolean present;           /* an <address type='pci'> */
+    gboolean unassigned;        /* an <address type='unassigned'/> */
+    VhPciAddress addr;
+    VhTristate multi;
+} VhGuestAddress;
+
 /*
- * A device's own guest <address> (a direct child).  Sets *@ret_present
- * only for type='pci'; records 'unassigned' in *@ret_unassigned when
- * allowed.  Other types (drive, ccw, ...) are refused for PCI devices.
+ * A device's own guest <address> (a direct child) into *@ret.  Type
+ * 'unassigned' is accepted when @allow_unassigned; other types (drive, ccw,
+ * ...) are refused for PCI devices.  *@ret is set only on success.
  */
 static gboolean
 vh_xml_guest_address(const xmlNode *dev, const char *what,
-                     gboolean *ret_present, VhPciAddress *ret_addr,
-                     VhTristate *ret_multi, gboolean *ret_unassigned,
+                     gboolean allow_unassigned, VhGuestAddress *ret,
                      GError **error)
 {
     const xmlNode *addr = vh_xml_child(dev, "address");
+    VhGuestAddress ga = { 0 };
     g_autofree char *type = NULL;
     g_autofree char *elem = NULL;
 
-    *ret_present = FALSE;
-    if (ret_unassigned)
-        *ret_unassigned = FALSE;
-    if (!addr)
+    if (!addr) {
+        *ret = ga;
         return TRUE;
-
+    }
     type = vh_xml_prop(addr, "type");
     elem = g_strdup_printf("%s <address>", what);
-    if (type && g_str_equal(type, "unassigned") && ret_unassigned) {
-        *ret_unassigned = TRUE;
+    if (type && g_str_equal(type, "unassigned") && allow_unassigned) {
+        ga.unassigned = TRUE;
+        *ret = ga;
         return TRUE;
     }
     if (!type || !g_str_equal(type, "pci")) {
         vh_xml_error(error, addr, "%s has address type='%s'; a PCI device "
                      "needs type='pci'%s", what, type ? type : "",
-                     ret_unassigned ? " or type='unassigned'" : "");
+                     allow_unassigned ? " or type='unassigned'" : "");
         return FALSE;
     }
     if (vh_xml_child(addr, "zpci")) {
@@ -404,15 +411,16 @@ vh_xml_guest_address(const xmlNode *dev, const char *what,
                      "arguments)", elem);
         return FALSE;
     }
-    if (!vh_xml_pci_address(addr, elem, ret_addr, ret_multi, error))
+    if (!vh_xml_pci_address(addr, elem, &ga.addr, &ga.multi, error))
         return FALSE;
-    if (ret_addr->domain != 0) {
+    if (ga.addr.domain != 0) {
         vh_xml_error(error, addr, "%s domain='0x%04x': QEMU guests have PCI "
                      "domain 0 only; use domain='0x0000'", elem,
-                     ret_addr->domain);
+                     ga.addr.domain);
         return FALSE;
     }
-    *ret_present = TRUE;
+    ga.present = TRUE;
+    *ret = ga;
     return TRUE;
 }
 
@@ -476,6 +484,15 @@ vh_hostdev_parse_source(const xmlNode *dev, VhDomainHostdev *hd,
                      "not a PCI device (expected type='pci')", what, type);
         return FALSE;
     }
+    if (!xmlHasProp(addr, (const xmlChar *) "domain") &&
+        !xmlHasProp(addr, (const xmlChar *) "bus") &&
+        !xmlHasProp(addr, (const xmlChar *) "slot") &&
+        !xmlHasProp(addr, (const xmlChar *) "function")) {
+        vh_xml_error(error, addr, "%s <source><address> has none of domain, "
+                     "bus, slot, function: name the host PCI device to "
+                     "assign", what);
+        return FALSE;
+    }
     elem = g_strdup_printf("%s <source><address>", what);
     return vh_xml_pci_address(addr, elem, &hd->source, NULL, error);
 }
@@ -489,10 +506,11 @@ vh_xml_user_alias(const xmlNode *dev, const char *what, char **ret_alias,
     g_autofree char *name = node ? vh_xml_prop(node, "name") : NULL;
     const char *p;
 
-    *ret_alias = NULL;
     /* libvirt drops other aliases when it reads an inactive definition. */
-    if (!name || !g_str_has_prefix(name, "ua-"))
+    if (!name || !g_str_has_prefix(name, "ua-")) {
+        *ret_alias = NULL;
         return TRUE;
+    }
     for (p = name; *p; p++) {
         if (!g_ascii_isalnum(*p) && !strchr("-_.", *p)) {
             vh_xml_error(error, node, "%s <alias name='%s'>: only letters, "
@@ -585,6 +603,7 @@ vh_hostdev_parse_common(const xmlNode *dev, const char *what,
 {
     g_autoptr(VhDomainHostdev) hd = g_new0(VhDomainHostdev, 1);
     g_autofree char *managed = vh_xml_prop(dev, "managed");
+    VhGuestAddress ga = { 0 };
 
     hd->interface = interface;
     hd->line = (guint) xmlGetLineNo(dev);
@@ -598,11 +617,14 @@ vh_hostdev_parse_common(const xmlNode *dev, const char *what,
 
     if (!vh_hostdev_parse_source(dev, hd, what, error) ||
         !vh_hostdev_parse_driver(dev, hd, what, error) ||
-        !vh_xml_guest_address(dev, what, &hd->has_guest_address, &hd->guest,
-                              &hd->multifunction, &hd->unassigned, error) ||
+        !vh_xml_guest_address(dev, what, TRUE, &ga, error) ||
         !vh_xml_user_alias(dev, what, &hd->alias, error) ||
         !vh_hostdev_parse_options(dev, hd, what, error))
         return NULL;
+    hd->has_guest_address = ga.present;
+    hd->unassigned = ga.unassigned;
+    hd->guest = ga.addr;
+    hd->multifunction = ga.multi;
     return g_steal_pointer(&hd);
 }
 
@@ -686,6 +708,7 @@ vh_domain_parse_controller(VhDomainDef *def, const xmlNode *dev,
     g_autoptr(VhDomainController) c = g_new0(VhDomainController, 1);
     g_autofree char *type = vh_xml_prop(dev, "type");
     g_autofree char *ualias = NULL;
+    VhGuestAddress ga = { 0 };
     gboolean present;
     guint64 index;
 
@@ -714,11 +737,13 @@ vh_domain_parse_controller(VhDomainDef *def, const xmlNode *dev,
                      "defined twice", c->index);
         return FALSE;
     }
-    if (!vh_xml_guest_address(dev, "<controller type='pci'>",
-                              &c->has_address, &c->address,
-                              &c->multifunction, NULL, error) ||
+    if (!vh_xml_guest_address(dev, "<controller type='pci'>", FALSE, &ga,
+                              error) ||
         !vh_xml_user_alias(dev, "<controller type='pci'>", &ualias, error))
         return FALSE;
+    c->has_address = ga.present;
+    c->address = ga.addr;
+    c->multifunction = ga.multi;
 
     /* libvirt's qemuAssignDeviceControllerAlias: the root bus keeps QEMU's
      * name, other controllers are "pci.<index>" unless the user named them. */

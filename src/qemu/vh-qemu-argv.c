@@ -382,13 +382,6 @@ vh_qemu_check_options(const VhDomainHostdev *hd, GError **error)
                     hd->line, vh_qemu_hostdev_name(hd, buf));
         return FALSE;
     }
-    if (hd->ramfb == VH_TRISTATE_ON && hd->interface) {
-        g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
-                    "domain XML line %u: <interface type='hostdev'> %s "
-                    "cannot have a display", hd->line,
-                    vh_qemu_hostdev_name(hd, buf));
-        return FALSE;
-    }
     return TRUE;
 }
 
