@@ -181,18 +181,12 @@ vh_qemu_hostdev_name(const VhDomainHostdev *hd, char buf[VH_PCI_ADDRESS_BUFLEN])
     return vh_pci_address_format(&hd->source, buf);
 }
 
-/* Slots of the root bus a hostdev without address must not take. */
+/* Slots of pc's root bus a hostdev without address must not take: 00:00
+ * the host bridge, 00:01 the PIIX3 (ISA, IDE, USB), 00:02 primary video. */
 static gboolean
 vh_qemu_root_slot_reserved(const VhDomainDef *def, guint slot)
 {
-    if (slot == 0)
-        return TRUE;                        /* the host bridge */
-    if (def->q35) {
-        /* 00:01 primary video, 00:1f ICH9 LPC/SATA/SMBus. */
-        return (slot == 1 && def->has_video) || slot == 0x1f;
-    }
-    /* 00:01 PIIX3 (ISA, IDE, USB), 00:02 primary video. */
-    return slot == 1 || (slot == 2 && def->has_video);
+    return slot <= 1 || (slot == 2 && def->has_video);
 }
 
 static gboolean
