@@ -94,11 +94,9 @@ vh_prepare_sort_devices(const VhHostdevState *st, const char *owner,
     guint i;
     guint j;
 
+    /* Bad input first, whatever the state of the devices. */
     for (i = 0; i < n; i++) {
-        const VhNodeDevice *dev;
-        const char *group_owner;
         char buf[VH_PCI_ADDRESS_BUFLEN];
-        gboolean known = FALSE;
 
         vh_pci_address_format(&devs[i].addr, buf);
         if (!g_hash_table_add(seen, g_strdup(buf))) {
@@ -107,6 +105,14 @@ vh_prepare_sort_devices(const VhHostdevState *st, const char *owner,
                         buf, owner);
             return FALSE;
         }
+    }
+    for (i = 0; i < n; i++) {
+        const VhNodeDevice *dev;
+        const char *group_owner;
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+        gboolean known = FALSE;
+
+        vh_pci_address_format(&devs[i].addr, buf);
         if (!(dev = vh_node_device_list_find(st->list, &devs[i].addr, error)))
             return FALSE;
         if (vh_node_device_is_bridge(dev)) {
