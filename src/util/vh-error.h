@@ -43,10 +43,17 @@ typedef enum {
     VH_CLI_ERROR_INVALID,           /* bad usage: unknown verb, argument count */
 } VhCliError;
 
+#define VH_QEMU_ERROR (vh_qemu_error_quark())
+typedef enum {
+    VH_QEMU_ERROR_FAILED,
+    VH_QEMU_ERROR_INVALID,          /* bad or unsupported domain XML */
+} VhQemuError;
+
 GQuark vh_address_error_quark(void);
 GQuark vh_sysfs_error_quark(void);
 GQuark vh_cli_error_quark(void);
 GQuark vh_hostdev_error_quark(void);
+GQuark vh_qemu_error_quark(void);
 
 /* TRUE when @error reports bad input from the caller (exit status 2). */
 gboolean vh_error_is_invalid_input(const GError *error);
