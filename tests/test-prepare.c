@@ -465,6 +465,37 @@ test_guard(Host *host, gconstpointer data)
     assert_registry(host, "");
 }
 
+/* QEMU still has the group open: release refuses, naming it, and moves
+ * nothing (an unbind from vfio-pci would wait for QEMU to let go). */
+static void
+test_release_in_use(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    VhPlan *refused = NULL;
+    guint writes;
+
+    g_assert_true(vh_hostdev_prepare(&host->h, "vm1", vm1_devs, 2, 0, &plan,
+                                     &err));
+    g_assert_no_error(err);
+    g_assert_true(vh_fake_sysfs_add_file(host->fakeproc, "4242/comm",
+                                         "qemu-system-x86\n", &err));
+    g_assert_true(vh_fake_sysfs_add_raw_link(host->fakeproc, "4242/fd/17",
+                                             "/dev/vfio/4", &err));
+    g_assert_no_error(err);
+    writes = vh_fake_kernel_writes(host->kernel)->len;
+
+    g_assert_false(vh_hostdev_release(&host->h, "vm1", 0, &refused, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT);
+    g_assert_cmpstr(err->message, ==, "cannot release vm1: /dev/vfio/4 is "
+                                      "open by pid 4242 (qemu-system-x86); "
+                                      "stop the guest first");
+    g_assert_null(refused);
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+    assert_drivers(host, "vfio-pci vfio-pci pci-stub");
+    assert_registry(host, PREPARED_VM1);
+}
+
 /*
  * Run prepare (or release) in a child with @fault set; the child aborts
  * there, as a crash would.  Returns TRUE when it died of SIGABRT, FALSE
@@ -586,6 +617,7 @@ main(int argc, char **argv)
     ADD("/hostdev/prepare/unmanaged", test_unmanaged);
     ADD("/hostdev/prepare/hook", test_hook);
     ADD("/hostdev/prepare/guard", test_guard);
+    ADD("/hostdev/prepare/release-in-use", test_release_in_use);
     ADD("/hostdev/prepare/crash-recover", test_crash_recover);
     return g_test_run();
 }
