@@ -143,6 +143,34 @@ test_memlock(void)
     g_assert_cmpuint(vh_domain_def_memlock_bytes(locked), ==, G_MAXUINT64);
 }
 
+/* libvirt's qemuDomainNeedsVFIO: mdev host devices and NVMe disks too. */
+static void
+test_memlock_other_vfio(void)
+{
+    g_autoptr(VhDomainDef) mdev = parse_ok(
+        "<domain><name>m</name><memory unit='MiB'>100</memory><devices>"
+        "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+        "<address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source>"
+        "</hostdev></devices></domain>");
+    g_autoptr(VhDomainDef) nvme = parse_ok(
+        "<domain><name>n</name><memory unit='MiB'>100</memory><devices>"
+        "<disk type='nvme' device='disk'><source type='pci' managed='yes' "
+        "namespace='1'><address domain='0' bus='1' slot='0' function='0'/>"
+        "</source><target dev='vda' bus='virtio'/></disk></devices>"
+        "</domain>");
+    g_autoptr(VhDomainDef) usb = parse_ok(
+        "<domain><name>u</name><memory unit='MiB'>100</memory><devices>"
+        "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/>"
+        "<product id='0x2'/></source></hostdev></devices></domain>");
+
+    g_assert_cmpuint(mdev->hostdevs->len, ==, 0);
+    g_assert_cmpuint(vh_domain_def_memlock_bytes(mdev), ==,
+                     (100ULL + 1024) * 1024 * 1024);
+    g_assert_cmpuint(vh_domain_def_memlock_bytes(nvme), ==,
+                     (100ULL + 1024) * 1024 * 1024);
+    g_assert_cmpuint(vh_domain_def_memlock_bytes(usb), ==, 0);
+}
+
 static void
 test_hostdevs(void)
 {
@@ -189,7 +217,7 @@ test_hostdevs(void)
     g_assert_cmpuint(hd->source.function, ==, 2);
     g_assert_false(hd->has_guest_address);
     g_assert_cmpstr(hd->failover_pair_id, ==, "ua-net0");
-    g_assert_null(hd->alias);
+    g_assert_cmpstr(hd->alias, ==, "hostdev0");
 
     hd = g_ptr_array_index(def->hostdevs, 1);
     g_assert_false(hd->interface);
@@ -200,7 +228,8 @@ test_hostdevs(void)
     g_assert_cmpuint(hd->guest.bus, ==, 3);
     g_assert_cmpuint(hd->guest.function, ==, 1);
     g_assert_cmpint(hd->multifunction, ==, VH_TRISTATE_ON);
-    g_assert_null(hd->alias);   /* not a user alias: dropped, like libvirt */
+    /* hostdev7 is not a user alias: dropped, like libvirt, and numbered. */
+    g_assert_cmpstr(hd->alias, ==, "hostdev1");
     g_assert_cmpuint(hd->boot_order, ==, 2);
     g_assert_cmpint(hd->rom_bar, ==, VH_TRISTATE_OFF);
     g_assert_cmpstr(hd->rom_file, ==, "/x.rom");
@@ -259,6 +288,8 @@ static const BadCase bad_cases[] = {
       "</domain>", "'1234' is not a UUID" },
     { "no-source", HOSTDEV(""), "has no <source><address" },
     { "no-source-address", HOSTDEV("<source/>"), "has no <source><address" },
+    { "empty-source-address", HOSTDEV("<source><address uuid='x'/></source>"),
+      "has none of domain, bus, slot, function" },
     { "bad-bus", HOSTDEV(SRC("bus='0x100' slot='0'")),
       "bus='0x100' is out of range" },
     { "bad-slot", HOSTDEV(SRC("bus='0' slot='32'")),
@@ -414,6 +445,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/domain/no-uuid", test_no_uuid);
     g_test_add_func("/qemu/domain/memory-units", test_memory_units);
     g_test_add_func("/qemu/domain/memlock", test_memlock);
+    g_test_add_func("/qemu/domain/memlock-other-vfio", test_memlock_other_vfio);
     g_test_add_func("/qemu/domain/hostdevs", test_hostdevs);
     g_test_add_func("/qemu/domain/line-numbers", test_line_numbers);
     g_test_add_func("/qemu/domain/no-entities", test_no_entities);

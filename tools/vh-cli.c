@@ -33,6 +33,7 @@
 #include "vh-node-device-xml.h"
 #include "vh-node-device.h"
 #include "vh-pci-address.h"
+#include "vh-qemu-argv.h"
 #include "vh-sysfs.h"
 
 enum {
@@ -1328,6 +1329,87 @@ vh_cli_install_hook(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     return TRUE;
 }
 
+/* ---- domain XML to QEMU arguments (issue 5) ---------------------------- */
+
+/* The whole of @path, or of stdin for "-": libvirt passes domain XML on
+ * stdin to its hooks. */
+static char *
+vh_cli_read_input(const char *verb, const char *path, gsize *ret_len,
+                  GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    char *contents = NULL;
+    gsize len = 0;
+
+    if (g_str_equal(path, "-")) {
+        g_autoptr(GIOChannel) ch = g_io_channel_unix_new(0);
+
+        if (g_io_channel_set_encoding(ch, NULL, &local) ==
+                G_IO_STATUS_NORMAL &&
+            g_io_channel_read_to_end(ch, &contents, &len, &local) ==
+                G_IO_STATUS_NORMAL) {
+            *ret_len = len;
+            return contents;
+        }
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "%s: cannot read the domain XML from stdin: %s", verb,
+                    local ? local->message : "read failed");
+        g_free(contents);
+        return NULL;
+    }
+    if (!g_file_get_contents(path, &contents, &len, &local)) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "%s: cannot read the domain XML: %s", verb,
+                    local->message);
+        return NULL;
+    }
+    *ret_len = len;
+    return contents;
+}
+
+static gboolean
+vh_cli_domxml_to_native(VhCli *cli, const VhCliVerb *verb, int argc,
+                        char **argv, GError **error)
+{
+    g_autoptr(VhDomainDef) def = NULL;
+    g_autoptr(GPtrArray) args = NULL;
+    g_autofree char *xml = NULL;
+    gboolean legacy = FALSE;
+    const GOptionEntry entries[] = {
+        { "legacy", 0, 0, G_OPTION_ARG_NONE, &legacy,
+          "Print -device in QEMU's key=value syntax "
+          "(vfio-pci,host=...,id=...) instead of JSON", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    gsize len = 0;
+    guint i;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 2, 2, error))
+        return FALSE;
+    if (!g_str_equal(argv[1], "qemu-argv")) {
+        g_autofree char *esc = g_strescape(argv[1], NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "domxml-to-native: unknown format '%s'; the only format "
+                    "is qemu-argv", esc);
+        return FALSE;
+    }
+    if (!(xml = vh_cli_read_input(verb->name, argv[2], &len, error)))
+        return FALSE;
+    if (!(def = vh_domain_def_parse(xml, len, error)) ||
+        !(args = vh_qemu_device_args(def, legacy ? VH_QEMU_SYNTAX_LEGACY :
+                                     VH_QEMU_SYNTAX_JSON, error))) {
+        g_prefix_error(error, "%s: ", argv[2]);
+        return FALSE;
+    }
+    for (i = 0; i < args->len; i++) {
+        g_autofree char *quoted =
+            vh_qemu_shell_quote(g_ptr_array_index(args, i));
+
+        g_print("-device %s\n", quoted);
+    }
+    return TRUE;
+}
+
 static gboolean vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc,
                             char **argv, GError **error);
 
@@ -1393,6 +1475,11 @@ static const VhCliVerb vh_cli_verbs[] = {
       "Install the hook as libvirt's qemu.d/virt-hostdev (idempotent; never "
       "overwrites a file it did not write).",
       vh_cli_install_hook },
+    { "domxml-to-native", "qemu-argv DOMAIN.xml",
+      "Print the QEMU -device arguments libvirt 9.0 gives the PCI host "
+      "devices of a libvirt domain XML (- reads stdin), one per line, in "
+      "JSON or with --legacy in key=value syntax.",
+      vh_cli_domxml_to_native },
 };
 
 static const VhCliVerb *

@@ -316,7 +316,7 @@ vh_domain_def_memlock_bytes(const VhDomainDef *def)
         return def->hard_limit_kib * 1024;
     if (def->memory_locked)
         return G_MAXUINT64;
-    if (def->hostdevs->len == 0)
+    if (def->hostdevs->len == 0 && !def->other_vfio)
         return 0;
     return (def->memory_kib + 1024 * 1024) * 1024;
 }
@@ -365,48 +365,62 @@ vh_xml_pci_address(const xmlNode *node, const char *elem,
     return TRUE;
 }
 
+/* Where a device sits in the guest, from its own <address>. */
+typedef struct {
+    gboolean present;           /* an <address type='pci'> */
+    gboolean unassigned;        /* an <address type='unassigned'/> */
+    VhPciAddress addr;
+    VhTristate multi;
+} VhGuestAddress;
+
 /*
- * A device's own guest <address> (a direct child).  Sets *@ret_present
- * only for type='pci'; records 'unassigned' in *@ret_unassigned when
- * allowed.  Other types (drive, ccw, ...) are refused for PCI devices.
+ * A device's own guest <address> (a direct child) into *@ret.  Type
+ * 'unassigned' is accepted when @allow_unassigned; other types (drive, ccw,
+ * ...) are refused for PCI devices.  *@ret is set only on success.
  */
 static gboolean
 vh_xml_guest_address(const xmlNode *dev, const char *what,
-                     gboolean *ret_present, VhPciAddress *ret_addr,
-                     VhTristate *ret_multi, gboolean *ret_unassigned,
+                     gboolean allow_unassigned, VhGuestAddress *ret,
                      GError **error)
 {
     const xmlNode *addr = vh_xml_child(dev, "address");
+    VhGuestAddress ga = { 0 };
     g_autofree char *type = NULL;
     g_autofree char *elem = NULL;
 
-    *ret_present = FALSE;
-    if (ret_unassigned)
-        *ret_unassigned = FALSE;
-    if (!addr)
+    if (!addr) {
+        *ret = ga;
         return TRUE;
-
+    }
     type = vh_xml_prop(addr, "type");
     elem = g_strdup_printf("%s <address>", what);
-    if (type && g_str_equal(type, "unassigned") && ret_unassigned) {
-        *ret_unassigned = TRUE;
+    if (type && g_str_equal(type, "unassigned") && allow_unassigned) {
+        ga.unassigned = TRUE;
+        *ret = ga;
         return TRUE;
     }
     if (!type || !g_str_equal(type, "pci")) {
         vh_xml_error(error, addr, "%s has address type='%s'; a PCI device "
                      "needs type='pci'%s", what, type ? type : "",
-                     ret_unassigned ? " or type='unassigned'" : "");
+                     allow_unassigned ? " or type='unassigned'" : "");
         return FALSE;
     }
-    if (!vh_xml_pci_address(addr, elem, ret_addr, ret_multi, error))
+    if (vh_xml_child(addr, "zpci")) {
+        vh_xml_error(error, addr, "%s has a <zpci> part: s390 zPCI addresses "
+                     "are not supported (virt-hostdev builds x86 QEMU "
+                     "arguments)", elem);
         return FALSE;
-    if (ret_addr->domain != 0) {
+    }
+    if (!vh_xml_pci_address(addr, elem, &ga.addr, &ga.multi, error))
+        return FALSE;
+    if (ga.addr.domain != 0) {
         vh_xml_error(error, addr, "%s domain='0x%04x': QEMU guests have PCI "
                      "domain 0 only; use domain='0x0000'", elem,
-                     ret_addr->domain);
+                     ga.addr.domain);
         return FALSE;
     }
-    *ret_present = TRUE;
+    ga.present = TRUE;
+    *ret = ga;
     return TRUE;
 }
 
@@ -470,6 +484,15 @@ vh_hostdev_parse_source(const xmlNode *dev, VhDomainHostdev *hd,
                      "not a PCI device (expected type='pci')", what, type);
         return FALSE;
     }
+    if (!xmlHasProp(addr, (const xmlChar *) "domain") &&
+        !xmlHasProp(addr, (const xmlChar *) "bus") &&
+        !xmlHasProp(addr, (const xmlChar *) "slot") &&
+        !xmlHasProp(addr, (const xmlChar *) "function")) {
+        vh_xml_error(error, addr, "%s <source><address> has none of domain, "
+                     "bus, slot, function: name the host PCI device to "
+                     "assign", what);
+        return FALSE;
+    }
     elem = g_strdup_printf("%s <source><address>", what);
     return vh_xml_pci_address(addr, elem, &hd->source, NULL, error);
 }
@@ -483,10 +506,11 @@ vh_xml_user_alias(const xmlNode *dev, const char *what, char **ret_alias,
     g_autofree char *name = node ? vh_xml_prop(node, "name") : NULL;
     const char *p;
 
-    *ret_alias = NULL;
     /* libvirt drops other aliases when it reads an inactive definition. */
-    if (!name || !g_str_has_prefix(name, "ua-"))
+    if (!name || !g_str_has_prefix(name, "ua-")) {
+        *ret_alias = NULL;
         return TRUE;
+    }
     for (p = name; *p; p++) {
         if (!g_ascii_isalnum(*p) && !strchr("-_.", *p)) {
             vh_xml_error(error, node, "%s <alias name='%s'>: only letters, "
@@ -579,6 +603,7 @@ vh_hostdev_parse_common(const xmlNode *dev, const char *what,
 {
     g_autoptr(VhDomainHostdev) hd = g_new0(VhDomainHostdev, 1);
     g_autofree char *managed = vh_xml_prop(dev, "managed");
+    VhGuestAddress ga = { 0 };
 
     hd->interface = interface;
     hd->line = (guint) xmlGetLineNo(dev);
@@ -592,11 +617,14 @@ vh_hostdev_parse_common(const xmlNode *dev, const char *what,
 
     if (!vh_hostdev_parse_source(dev, hd, what, error) ||
         !vh_hostdev_parse_driver(dev, hd, what, error) ||
-        !vh_xml_guest_address(dev, what, &hd->has_guest_address, &hd->guest,
-                              &hd->multifunction, &hd->unassigned, error) ||
+        !vh_xml_guest_address(dev, what, TRUE, &ga, error) ||
         !vh_xml_user_alias(dev, what, &hd->alias, error) ||
         !vh_hostdev_parse_options(dev, hd, what, error))
         return NULL;
+    hd->has_guest_address = ga.present;
+    hd->unassigned = ga.unassigned;
+    hd->guest = ga.addr;
+    hd->multifunction = ga.multi;
     return g_steal_pointer(&hd);
 }
 
@@ -617,11 +645,22 @@ vh_domain_parse_hostdev(VhDomainDef *def, const xmlNode *dev, GError **error)
                      "uses <hostdev mode='subsystem' type='pci'>");
         return FALSE;
     }
+    if (g_str_equal(type, "mdev")) {
+        def->other_vfio = TRUE;
+        g_ptr_array_add(def->other_hostdevs,
+                        g_strdup_printf("domain XML line %ld: <hostdev "
+                                        "type='mdev'> is a mediated device, "
+                                        "not a PCI device; virt-hostdev "
+                                        "assigns whole PCI functions only",
+                                        xmlGetLineNo(dev)));
+        return TRUE;
+    }
     if (!g_str_equal(type, "pci")) {
         g_ptr_array_add(def->other_hostdevs,
                         g_strdup_printf("domain XML line %ld: <hostdev "
-                                        "type='%s'> is not a PCI device",
-                                        xmlGetLineNo(dev), type));
+                                        "type='%s'> is not a PCI device; "
+                                        "virt-hostdev assigns PCI functions "
+                                        "only", xmlGetLineNo(dev), type));
         return TRUE;
     }
 
@@ -669,6 +708,7 @@ vh_domain_parse_controller(VhDomainDef *def, const xmlNode *dev,
     g_autoptr(VhDomainController) c = g_new0(VhDomainController, 1);
     g_autofree char *type = vh_xml_prop(dev, "type");
     g_autofree char *ualias = NULL;
+    VhGuestAddress ga = { 0 };
     gboolean present;
     guint64 index;
 
@@ -697,11 +737,13 @@ vh_domain_parse_controller(VhDomainDef *def, const xmlNode *dev,
                      "defined twice", c->index);
         return FALSE;
     }
-    if (!vh_xml_guest_address(dev, "<controller type='pci'>",
-                              &c->has_address, &c->address,
-                              &c->multifunction, NULL, error) ||
+    if (!vh_xml_guest_address(dev, "<controller type='pci'>", FALSE, &ga,
+                              error) ||
         !vh_xml_user_alias(dev, "<controller type='pci'>", &ualias, error))
         return FALSE;
+    c->has_address = ga.present;
+    c->address = ga.addr;
+    c->multifunction = ga.multi;
 
     /* libvirt's qemuAssignDeviceControllerAlias: the root bus keeps QEMU's
      * name, other controllers are "pci.<index>" unless the user named them. */
@@ -813,24 +855,74 @@ vh_domain_parse_header(VhDomainDef *def, const xmlNode *root, GError **error)
     }
     if (ostype)
         def->machine = vh_xml_prop(ostype, "machine");
+    def->has_os_boot = os && vh_xml_child(os, "boot");
     def->q35 = def->machine && strstr(def->machine, "q35") != NULL;
     return TRUE;
 }
 
-/* Remember the guest slot a non-hostdev device's <address type='pci'> takes. */
+/* TRUE when libvirt gives @dev, which has no address, a PCI slot before
+ * it places host devices (qemuDomainAssignDevicePCISlots order). */
+static gboolean
+vh_domain_placed_before_hostdevs(const xmlNode *dev)
+{
+    static const char *const pci_sound[] = {
+        "ich6", "ich7", "ich9", "ac97", "es1370", NULL
+    };
+    static const char *const slotless_usb[] = {
+        "piix3-uhci", "none", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3", NULL
+    };
+    g_autofree char *type = vh_xml_prop(dev, "type");
+    g_autofree char *model = vh_xml_prop(dev, "model");
+
+    if (vh_xml_is(dev, "interface"))
+        return !type || !g_str_equal(type, "hostdev");
+    if (vh_xml_is(dev, "filesystem"))
+        return TRUE;
+    if (vh_xml_is(dev, "sound"))
+        return model && g_strv_contains(pci_sound, model);
+    if (vh_xml_is(dev, "disk")) {
+        const xmlNode *target = vh_xml_child(dev, "target");
+        g_autofree char *bus = target ? vh_xml_prop(target, "bus") : NULL;
+
+        return bus && g_str_equal(bus, "virtio");
+    }
+    if (vh_xml_is(dev, "controller") && type) {
+        if (g_str_equal(type, "scsi") || g_str_equal(type, "virtio-serial"))
+            return TRUE;
+        /* The default USB controller of pc sits at 00:01.2 of the PIIX3. */
+        if (g_str_equal(type, "usb"))
+            return model && !g_strv_contains(slotless_usb, model);
+        if (g_str_equal(type, "pci"))
+            return model && !g_str_equal(model, "pci-root") &&
+                   !g_str_equal(model, "pcie-root");
+    }
+    return FALSE;
+}
+
+/* Remember the guest slot a non-hostdev device's <address type='pci'> takes,
+ * or count it among those libvirt places before host devices. */
 static void
 vh_domain_note_slot(VhDomainDef *def, const xmlNode *dev)
 {
     const xmlNode *addr = vh_xml_child(dev, "address");
     g_autofree char *type = addr ? vh_xml_prop(addr, "type") : NULL;
     VhPciAddress a = { 0 };
+    gpointer key;
+    guint mask;
 
+    if (!addr) {
+        if (vh_domain_placed_before_hostdevs(dev))
+            def->auto_before_hostdevs++;
+        return;
+    }
     if (!type || !g_str_equal(type, "pci"))
         return;
     if (!vh_xml_pci_address(addr, "<address>", &a, NULL, NULL))
         return;     /* libvirt will complain about that device, not us */
-    g_hash_table_add(def->used_slots,
-                     GUINT_TO_POINTER((guint) a.bus << 8 | a.slot));
+    key = GUINT_TO_POINTER((guint) a.bus << 8 | a.slot);
+    mask = GPOINTER_TO_UINT(g_hash_table_lookup(def->used_slots, key));
+    g_hash_table_insert(def->used_slots, key,
+                        GUINT_TO_POINTER(mask | 1u << a.function));
 }
 
 static gboolean
@@ -839,12 +931,18 @@ vh_domain_parse_devices(VhDomainDef *def, const xmlNode *devices,
 {
     g_autoptr(GPtrArray) ifaces = g_ptr_array_new_with_free_func(
         (GDestroyNotify) vh_domain_hostdev_free);
+    const xmlNode *first_video = NULL;
+    gboolean graphics = FALSE;
     xmlNode *dev;
     guint i;
 
     for (dev = devices ? devices->children : NULL; dev; dev = dev->next) {
         if (dev->type != XML_ELEMENT_NODE)
             continue;
+        if (vh_xml_is(dev, "video") && !first_video)
+            first_video = dev;
+        if (vh_xml_is(dev, "graphics"))
+            graphics = TRUE;
         if (vh_xml_is(dev, "hostdev")) {
             if (!vh_domain_parse_hostdev(def, dev, error))
                 return FALSE;
@@ -857,9 +955,26 @@ vh_domain_parse_devices(VhDomainDef *def, const xmlNode *devices,
                 return FALSE;
             vh_domain_note_slot(def, dev);
         } else {
+            g_autofree char *type = vh_xml_prop(dev, "type");
+
+            if (vh_xml_is(dev, "disk") && type && g_str_equal(type, "nvme"))
+                def->other_vfio = TRUE;
             vh_domain_note_slot(def, dev);
         }
     }
+    /* The primary video card libvirt places first (a <graphics> without
+     * <video> gets a default one); none when its model is 'none' or it
+     * has its own address. */
+    if (first_video) {
+        const xmlNode *model = vh_xml_child(first_video, "model");
+        g_autofree char *mtype = model ? vh_xml_prop(model, "type") : NULL;
+
+        def->has_video = !(mtype && g_str_equal(mtype, "none")) &&
+                         !vh_xml_child(first_video, "address");
+    } else {
+        def->has_video = graphics;
+    }
+
     /* Interfaces first, as libvirt orders them (see above). */
     for (i = 0; i < ifaces->len; i++)
         g_ptr_array_insert(def->hostdevs, (int) i, ifaces->pdata[i]);
@@ -876,6 +991,15 @@ vh_domain_check_unique(VhDomainDef *def, GError **error)
     for (i = 0; i < def->hostdevs->len; i++) {
         const VhDomainHostdev *a = g_ptr_array_index(def->hostdevs, i);
         char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (a->boot_order && def->has_os_boot) {
+            g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
+                        "domain XML line %u: per-device boot elements cannot "
+                        "be used together with os/boot elements; remove "
+                        "<os><boot dev=...> or the device's <boot order>",
+                        a->line);
+            return FALSE;
+        }
 
         for (j = 0; j < i; j++) {
             const VhDomainHostdev *b = g_ptr_array_index(def->hostdevs, j);
@@ -913,11 +1037,50 @@ vh_domain_check_unique(VhDomainDef *def, GError **error)
     return TRUE;
 }
 
+/*
+ * libvirt's qemuAssignDeviceHostdevAlias gives one past the highest
+ * hostdevN so far.  An inactive definition has only user aliases ("ua-..."),
+ * which take no number, so that is a count of the hostdevs without one, in
+ * list order (interfaces first).
+ */
+static void
+vh_domain_assign_aliases(VhDomainDef *def)
+{
+    guint next = 0;
+    guint i;
+
+    for (i = 0; i < def->hostdevs->len; i++) {
+        VhDomainHostdev *hd = g_ptr_array_index(def->hostdevs, i);
+
+        if (!hd->alias)
+            hd->alias = g_strdup_printf("hostdev%u", next++);
+    }
+}
+
+/* libxml2 reports every error of a parse; the first one says what broke. */
+typedef struct {
+    char *message;
+    int line;
+} VhXmlFirstError;
+
+static void
+vh_xml_first_error(void *data, xmlErrorPtr e)
+{
+    xmlParserCtxt *ctxt = data;
+    VhXmlFirstError *first = ctxt ? ctxt->_private : NULL;
+
+    if (!first || first->message || !e || e->level < XML_ERR_ERROR)
+        return;
+    first->message = g_strchomp(g_strdup(e->message ? e->message : ""));
+    first->line = e->line;
+}
+
 static xmlDoc *
 vh_domain_read_xml(const char *xml, gsize len, GError **error)
 {
     g_autoptr(xmlParserCtxt) ctxt = NULL;
     g_autoptr(xmlDoc) doc = NULL;
+    VhXmlFirstError first = { 0 };
 
     if (len > G_MAXINT) {
         vh_xml_error(error, NULL, "the document is too large (%" G_GSIZE_FORMAT
@@ -930,21 +1093,29 @@ vh_domain_read_xml(const char *xml, gsize len, GError **error)
                     "cannot allocate an XML parser");
         return NULL;
     }
+    /* Errors go to this parse only (no global handler), first one kept. */
+    ctxt->_private = &first;
+    ctxt->sax->serror = vh_xml_first_error;
     /* No network, no entity expansion: the XML may come from anyone. */
     doc = xmlCtxtReadMemory(ctxt, xml, (int) len, "domain.xml", NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR |
                             XML_PARSE_NOWARNING);
+    ctxt->_private = NULL;
     if (!doc || !ctxt->wellFormed) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);
-        g_autofree char *msg = g_strdup(e && e->message ? e->message :
-                                        "not well-formed");
 
-        g_strchomp(msg);
+        if (!first.message) {
+            first.message = g_strchomp(g_strdup(e && e->message ? e->message
+                                                : "not well-formed"));
+            first.line = e ? e->line : 0;
+        }
         g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
                     "domain XML line %d: not well-formed XML: %s",
-                    e ? e->line : 0, msg);
+                    first.line, first.message);
+        g_free(first.message);
         return NULL;
     }
+    g_free(first.message);
     return g_steal_pointer(&doc);
 }
 
@@ -973,5 +1144,6 @@ vh_domain_def_parse(const char *xml, gsize len, GError **error)
         !vh_domain_add_root_controller(def, error) ||
         !vh_domain_check_unique(def, error))
         return NULL;
+    vh_domain_assign_aliases(def);
     return g_steal_pointer(&def);
 }

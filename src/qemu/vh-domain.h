@@ -31,7 +31,10 @@ typedef struct {
     gboolean managed;           /* managed='yes' */
     gboolean interface;         /* came from <interface type='hostdev'> */
     gboolean unassigned;        /* <address type='unassigned'/> */
-    char *alias;                /* "hostdevN" or the XML's <alias name> (ua-...) */
+    /* "hostdevN" or the XML's <alias name> (ua-...), set by the parser with
+     * libvirt's numbering: <interface type='hostdev'> first, then <hostdev>;
+     * a user alias takes no number, an unassigned hostdev takes one. */
+    char *alias;
 
     /* Guest side.  has_guest_address is FALSE when the XML gave no
      * <address type='pci'>; vh_qemu_argv assigns one then. */
@@ -73,9 +76,20 @@ typedef struct {
      * parser keeps them out of @hostdevs; vh_qemu_argv refuses them,
      * prepare/release and the hook may leave them to libvirt. */
     GPtrArray *other_hostdevs;  /* char * */
-    /* Guest PCI slots that other devices' <address type='pci'> take, as
-     * "bus << 8 | slot" (guint) keys: what address assignment avoids. */
+    /* Guest PCI slots that other devices' <address type='pci'> take:
+     * keys "bus << 8 | slot", values the bit mask of functions used
+     * (GUINT_TO_POINTER both): what address assignment avoids. */
     GHashTable *used_slots;
+    /* Devices without a guest address that libvirt places on PCI slots
+     * before host devices (NICs, PCI sound cards, SCSI/virtio-serial/USB
+     * controllers, virtio disks, filesystems, PCI bridges), and whether
+     * the guest has a primary video card (libvirt gives it slot 2 on pc). */
+    guint auto_before_hostdevs;
+    gboolean has_video;
+    gboolean has_os_boot;       /* <os><boot dev=...> */
+    /* Other devices that make QEMU use VFIO (an mdev <hostdev>, a
+     * <disk type='nvme'>): they too need the locked memory. */
+    gboolean other_vfio;
 } VhDomainDef;
 
 /*
@@ -92,8 +106,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhDomainDef, vh_domain_def_free)
  * The locked memory QEMU needs for this domain's VFIO devices, in bytes,
  * as libvirt 9.0 computes it (qemuDomainGetMemLockLimitBytes): the
  * <memtune><hard_limit> when set; else G_MAXUINT64 ("unlimited") when
- * <memoryBacking><locked/>; else guest RAM + 1 GiB when the domain has a
- * PCI hostdev; else 0 (no limit needed).
+ * <memoryBacking><locked/>; else guest RAM (<memory>) + 1 GiB when the
+ * domain has a PCI hostdev (assigned or not), an mdev hostdev or an NVMe
+ * disk; else 0 (no limit needed).
  */
 guint64 vh_domain_def_memlock_bytes(const VhDomainDef *def);
 
