@@ -425,6 +425,95 @@ vh_release_group_kept(const GPtrArray *kept, guint group)
     return FALSE;
 }
 
+/*
+ * Step 1: the owner's assigned (and detached) devices go back first, as a
+ * reattach orders them.  In the hook, libvirt has given them back before
+ * "release end": only their records go; one it left on vfio-pci stays
+ * recorded (in @kept), its group held.
+ */
+static gboolean
+vh_release_plan_assigned(const VhHostdev *h, const VhHostdevState *st,
+                         const char *owner, const GPtrArray *entries,
+                         gboolean hook, VhPlan *plan, VhJournal *journal,
+                         GPtrArray *kept, guint *recorded, GError **error)
+{
+    g_autoptr(GArray) checked = g_array_new(FALSE, FALSE, sizeof(guint));
+    guint i;
+    guint j;
+
+    for (i = 0; i < entries->len; i++) {
+        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
+        const VhNodeDevice *dev;
+        gboolean on_vfio;
+        gboolean seen = FALSE;
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (!g_str_equal(e->owner, owner) || e->role == VH_ROLE_HELD)
+            continue;
+        (*recorded)++;
+        vh_pci_address_format(&e->addr, buf);
+        if (!(dev = vh_node_device_list_lookup(st->list, &e->addr))) {
+            vh_plan_note(plan, "%s is gone from the host: its record is "
+                         "dropped", buf);
+            vh_registry_remove(journal->after, &e->addr);
+            continue;
+        }
+        on_vfio = dev->driver && strstr(dev->driver, "vfio");
+        if (hook && on_vfio) {
+            vh_plan_note(plan, "%s is still on %s: libvirt did not give it "
+                         "back; it stays %s to %s with its group held "
+                         "(`virt-hostdev nodedev-reattach %s` gives it back)",
+                         buf, dev->driver, vh_hostdev_role_string(e->role),
+                         owner, buf);
+            g_ptr_array_add(kept, (gpointer) e);
+            continue;
+        }
+        if (!hook && on_vfio) {
+            for (j = 0; j < checked->len; j++)
+                seen = seen || g_array_index(checked, guint, j) == e->group;
+            if (!seen && !vh_release_check_holders(h, owner, e->group, error))
+                return FALSE;
+            g_array_append_val(checked, e->group);
+        }
+        if (!hook && g_strcmp0(dev->driver, e->original_driver) != 0) {
+            vh_plan_add(plan, &e->addr, dev->driver, e->original_driver,
+                        e->role);
+            vh_journal_add_step(journal, &e->addr, dev->driver,
+                                e->original_driver);
+        }
+        vh_registry_remove(journal->after, &e->addr);
+    }
+    return TRUE;
+}
+
+/* Step 2: the held peers, but not those of a group still kept. */
+static void
+vh_release_plan_held(const VhHostdevState *st, const char *owner,
+                     const GPtrArray *entries, const GPtrArray *kept,
+                     VhPlan *plan, VhJournal *journal, guint *recorded)
+{
+    guint i;
+
+    for (i = 0; i < entries->len; i++) {
+        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
+        const VhNodeDevice *dev;
+
+        if (!g_str_equal(e->owner, owner) || e->role != VH_ROLE_HELD)
+            continue;
+        (*recorded)++;
+        if (vh_release_group_kept(kept, e->group))
+            continue;
+        dev = vh_node_device_list_lookup(st->list, &e->addr);
+        if (dev && g_strcmp0(dev->driver, e->original_driver) != 0) {
+            vh_plan_add(plan, &e->addr, dev->driver, e->original_driver,
+                        VH_ROLE_HELD);
+            vh_journal_add_step(journal, &e->addr, dev->driver,
+                                e->original_driver);
+        }
+        vh_registry_remove(journal->after, &e->addr);
+    }
+}
+
 gboolean
 vh_hostdev_release(const VhHostdev *h, const char *owner, VhPrepareFlags flags,
                    VhPlan **ret_plan, GError **error)
@@ -434,10 +523,8 @@ vh_hostdev_release(const VhHostdev *h, const char *owner, VhPrepareFlags flags,
     g_autoptr(VhJournal) journal = NULL;
     g_autoptr(GPtrArray) entries = NULL;
     g_autoptr(GPtrArray) kept = g_ptr_array_new();
-    g_autoptr(GArray) checked_groups = g_array_new(FALSE, FALSE, sizeof(guint));
     gboolean hook = (flags & VH_PREPARE_HOOK) != 0;
     guint recorded = 0;
-    guint i;
 
     if (!vh_prepare_check_owner(owner, error))
         return FALSE;
@@ -446,78 +533,10 @@ vh_hostdev_release(const VhHostdev *h, const char *owner, VhPrepareFlags flags,
     plan = vh_plan_new();
     journal = vh_prepare_journal_new("release", owner, st.registry);
     entries = vh_registry_entries(st.registry);
-
-    /* Step 1: the assigned (and detached) devices, then step 2: the held
-     * peers, as a reattach orders them. */
-    for (i = 0; i < entries->len; i++) {
-        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
-        const VhNodeDevice *dev;
-        char buf[VH_PCI_ADDRESS_BUFLEN];
-
-        if (!g_str_equal(e->owner, owner) || e->role == VH_ROLE_HELD)
-            continue;
-        recorded++;
-        vh_pci_address_format(&e->addr, buf);
-        dev = vh_node_device_list_lookup(st.list, &e->addr);
-        if (!dev) {
-            vh_plan_note(plan, "%s is gone from the host: its record is "
-                         "dropped", buf);
-            vh_registry_remove(journal->after, &e->addr);
-            continue;
-        }
-        if (hook) {
-            /* libvirt gives its devices back before "release end"; one it
-             * left on vfio-pci stays recorded, its group held. */
-            if (dev->driver && strstr(dev->driver, "vfio")) {
-                vh_plan_note(plan, "%s is still on %s: libvirt did not give "
-                             "it back; it stays %s to %s with its group held "
-                             "(`virt-hostdev nodedev-reattach %s` gives it "
-                             "back)", buf, dev->driver,
-                             vh_hostdev_role_string(e->role), owner, buf);
-                g_ptr_array_add(kept, (gpointer) e);
-                continue;
-            }
-            vh_registry_remove(journal->after, &e->addr);
-            continue;
-        }
-        if (dev->driver && strstr(dev->driver, "vfio")) {
-            guint j;
-            gboolean done = FALSE;
-
-            for (j = 0; j < checked_groups->len; j++)
-                done = done || g_array_index(checked_groups, guint, j) == e->group;
-            if (!done) {
-                if (!vh_release_check_holders(h, owner, e->group, error))
-                    return FALSE;
-                g_array_append_val(checked_groups, e->group);
-            }
-        }
-        if (g_strcmp0(dev->driver, e->original_driver) != 0) {
-            vh_plan_add(plan, &e->addr, dev->driver, e->original_driver,
-                        e->role);
-            vh_journal_add_step(journal, &e->addr, dev->driver,
-                                e->original_driver);
-        }
-        vh_registry_remove(journal->after, &e->addr);
-    }
-    for (i = 0; i < entries->len; i++) {
-        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
-        const VhNodeDevice *dev;
-
-        if (!g_str_equal(e->owner, owner) || e->role != VH_ROLE_HELD)
-            continue;
-        recorded++;
-        if (vh_release_group_kept(kept, e->group))
-            continue;
-        dev = vh_node_device_list_lookup(st.list, &e->addr);
-        if (dev && g_strcmp0(dev->driver, e->original_driver) != 0) {
-            vh_plan_add(plan, &e->addr, dev->driver, e->original_driver,
-                        VH_ROLE_HELD);
-            vh_journal_add_step(journal, &e->addr, dev->driver,
-                                e->original_driver);
-        }
-        vh_registry_remove(journal->after, &e->addr);
-    }
+    if (!vh_release_plan_assigned(h, &st, owner, entries, hook, plan, journal,
+                                  kept, &recorded, error))
+        return FALSE;
+    vh_release_plan_held(&st, owner, entries, kept, plan, journal, &recorded);
 
     if (recorded == 0) {
         vh_plan_note(plan, "nothing is recorded for %s: nothing to give back",
