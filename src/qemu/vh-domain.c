@@ -413,6 +413,14 @@ vh_xml_guest_address(const xmlNode *dev, const char *what,
     }
     if (!vh_xml_pci_address(addr, elem, &ga.addr, &ga.multi, error))
         return FALSE;
+    /* libvirt's virPCIDeviceAddressIsEmpty: 0000:00:00.0 means "pick one". */
+    if (ga.addr.domain == 0 && ga.addr.bus == 0 && ga.addr.slot == 0 &&
+        ga.addr.function == 0) {
+        VhGuestAddress none = { 0 };
+
+        *ret = none;
+        return TRUE;
+    }
     if (ga.addr.domain != 0) {
         vh_xml_error(error, addr, "%s domain='0x%04x': QEMU guests have PCI "
                      "domain 0 only; use domain='0x0000'", elem,
@@ -863,7 +871,7 @@ vh_domain_parse_header(VhDomainDef *def, const xmlNode *root, GError **error)
 /* TRUE when libvirt gives @dev, which has no address, a PCI slot before
  * it places host devices (qemuDomainAssignDevicePCISlots order). */
 static gboolean
-vh_domain_placed_before_hostdevs(const xmlNode *dev)
+vh_domain_placed_before_hostdevs(const VhDomainDef *def, const xmlNode *dev)
 {
     static const char *const pci_sound[] = {
         "ich6", "ich7", "ich9", "ac97", "es1370", NULL
@@ -889,9 +897,13 @@ vh_domain_placed_before_hostdevs(const xmlNode *dev)
     if (vh_xml_is(dev, "controller") && type) {
         if (g_str_equal(type, "scsi") || g_str_equal(type, "virtio-serial"))
             return TRUE;
-        /* The default USB controller of pc sits at 00:01.2 of the PIIX3. */
+        /* q35 has its SATA controller built in at 00:1f.2. */
+        if (g_str_equal(type, "sata"))
+            return !def->q35;
+        /* The default USB controller of pc sits at 00:01.2 of the PIIX3;
+         * q35's default is a qemu-xhci of its own. */
         if (g_str_equal(type, "usb"))
-            return model && !g_strv_contains(slotless_usb, model);
+            return model ? !g_strv_contains(slotless_usb, model) : def->q35;
         if (g_str_equal(type, "pci"))
             return model && !g_str_equal(model, "pci-root") &&
                    !g_str_equal(model, "pcie-root");
@@ -911,7 +923,7 @@ vh_domain_note_slot(VhDomainDef *def, const xmlNode *dev)
     guint mask;
 
     if (!addr) {
-        if (vh_domain_placed_before_hostdevs(dev))
+        if (vh_domain_placed_before_hostdevs(def, dev))
             def->auto_before_hostdevs++;
         return;
     }
@@ -925,6 +937,28 @@ vh_domain_note_slot(VhDomainDef *def, const xmlNode *dev)
                         GUINT_TO_POINTER(mask | 1u << a.function));
 }
 
+/* Note the disk buses and the controllers of @dev: [0] sata, [1] scsi,
+ * [2] usb (controllers only). */
+static void
+vh_domain_note_implicit(const xmlNode *dev, gboolean disk_bus[3],
+                        gboolean controller[3])
+{
+    static const char *const kinds[] = { "sata", "scsi", "usb" };
+    g_autofree char *type = vh_xml_prop(dev, "type");
+    gsize i;
+
+    if (vh_xml_is(dev, "disk")) {
+        const xmlNode *target = vh_xml_child(dev, "target");
+        g_autofree char *bus = target ? vh_xml_prop(target, "bus") : NULL;
+
+        for (i = 0; bus && i < 2; i++)
+            disk_bus[i] |= g_str_equal(bus, kinds[i]);
+    } else if (vh_xml_is(dev, "controller") && type) {
+        for (i = 0; i < G_N_ELEMENTS(kinds); i++)
+            controller[i] |= g_str_equal(type, kinds[i]);
+    }
+}
+
 static gboolean
 vh_domain_parse_devices(VhDomainDef *def, const xmlNode *devices,
                         GError **error)
@@ -933,6 +967,9 @@ vh_domain_parse_devices(VhDomainDef *def, const xmlNode *devices,
         (GDestroyNotify) vh_domain_hostdev_free);
     const xmlNode *first_video = NULL;
     gboolean graphics = FALSE;
+    /* Disk buses and controllers, for the controllers libvirt adds. */
+    gboolean disk_bus[3] = { FALSE };       /* sata, scsi ([2] unused) */
+    gboolean controller[3] = { FALSE };     /* sata, scsi, usb */
     xmlNode *dev;
     guint i;
 
@@ -943,6 +980,7 @@ vh_domain_parse_devices(VhDomainDef *def, const xmlNode *devices,
             first_video = dev;
         if (vh_xml_is(dev, "graphics"))
             graphics = TRUE;
+        vh_domain_note_implicit(dev, disk_bus, controller);
         if (vh_xml_is(dev, "hostdev")) {
             if (!vh_domain_parse_hostdev(def, dev, error))
                 return FALSE;
@@ -962,6 +1000,15 @@ vh_domain_parse_devices(VhDomainDef *def, const xmlNode *devices,
             vh_domain_note_slot(def, dev);
         }
     }
+    /* Controllers libvirt adds when the XML lacks them, each on a PCI
+     * slot (pc) or root port (q35) taken before the host devices. */
+    if (disk_bus[0] && !controller[0] && !def->q35)
+        def->auto_before_hostdevs++;        /* ahci for SATA disks */
+    if (disk_bus[1] && !controller[1])
+        def->auto_before_hostdevs++;        /* lsilogic for SCSI disks */
+    if (!controller[2] && def->q35)
+        def->auto_before_hostdevs++;        /* q35's default qemu-xhci */
+
     /* The primary video card libvirt places first (a <graphics> without
      * <video> gets a default one); none when its model is 'none' or it
      * has its own address. */

@@ -213,19 +213,109 @@ vh_qemu_slot_taken(const VhDomainDef *def, guint bus, guint slot)
     return FALSE;
 }
 
+static gint
+vh_qemu_compare_uint(gconstpointer a, gconstpointer b)
+{
+    guint x = *(const guint *) a;
+    guint y = *(const guint *) b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The bus name of guest bus @index: its controller's alias, or "pci.N" for
+ * a controller libvirt adds because the XML lacks it. */
+static char *
+vh_qemu_bus_alias(const VhDomainDef *def, guint index)
+{
+    const VhDomainController *c = vh_domain_def_find_controller(def, index);
+
+    return c ? g_strdup(c->alias) : g_strdup_printf("pci.%u", index);
+}
+
+/* An empty single-slot port of the XML: nothing has an address on its bus. */
+static gboolean
+vh_qemu_port_is_free(const VhDomainDef *def, const VhDomainController *c)
+{
+    guint i;
+
+    if (!g_str_equal(c->model, "pcie-root-port") ||
+        vh_qemu_slot_taken(def, c->index, 0))
+        return FALSE;
+    for (i = 0; i < def->controllers->len; i++) {
+        const VhDomainController *o = g_ptr_array_index(def->controllers, i);
+
+        if (o->has_address && o->address.bus == c->index)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /*
- * The documented rule (docs/formatdomain-hostdev.rst): a hostdev without
- * <address> takes function 0 of the lowest free slot of the root bus, after
- * the slots libvirt gives first to the primary video card and to the other
- * devices without an address that libvirt places before host devices.
+ * q35: function 0 of slot 0 behind a root port.  As libvirt, the empty
+ * pcie-root-ports of the XML are used first, in index order, then ports
+ * libvirt adds, numbered after the highest index; the devices libvirt
+ * places before host devices take theirs first.
+ */
+static void
+vh_qemu_assign_q35(VhDomainDef *def)
+{
+    g_autoptr(GArray) free_ports = g_array_new(FALSE, FALSE, sizeof(guint));
+    guint skip = def->auto_before_hostdevs;
+    guint next = 0;
+    guint used = 0;
+    guint i;
+
+    for (i = 0; i < def->controllers->len; i++) {
+        const VhDomainController *c = g_ptr_array_index(def->controllers, i);
+
+        next = MAX(next, c->index + 1);
+        if (vh_qemu_port_is_free(def, c))
+            g_array_append_val(free_ports, c->index);
+    }
+    for (i = 0; i < def->hostdevs->len; i++) {
+        const VhDomainHostdev *hd = g_ptr_array_index(def->hostdevs, i);
+
+        if (hd->has_guest_address)
+            next = MAX(next, (guint) hd->guest.bus + 1);
+    }
+    g_array_sort(free_ports, (GCompareFunc) vh_qemu_compare_uint);
+    for (i = 0; i < def->hostdevs->len; i++) {
+        VhDomainHostdev *hd = g_ptr_array_index(def->hostdevs, i);
+        guint bus;
+
+        if (hd->has_guest_address || hd->unassigned)
+            continue;
+        for (;;) {
+            bus = used < free_ports->len ?
+                  g_array_index(free_ports, guint, used++) : next++;
+            if (skip == 0)
+                break;
+            skip--;
+        }
+        memset(&hd->guest, 0, sizeof(hd->guest));
+        hd->guest.bus = (guint8) MIN(bus, 0xff);
+        hd->has_guest_address = TRUE;
+    }
+}
+
+/*
+ * The documented rule (docs/formatdomain-hostdev.rst): on pc, a hostdev
+ * without <address> takes function 0 of the lowest free slot of the root
+ * bus, after the slots libvirt gives first to the primary video card and to
+ * the other devices without an address that libvirt places before host
+ * devices.  On q35, see vh_qemu_assign_q35().
  */
 static gboolean
 vh_qemu_assign_addresses(VhDomainDef *def, GError **error)
 {
-    guint skip = def->q35 ? 0 : def->auto_before_hostdevs;
+    guint skip = def->auto_before_hostdevs;
     guint slot = 1;
     guint i;
 
+    if (def->q35) {
+        vh_qemu_assign_q35(def);
+        return TRUE;
+    }
     for (i = 0; i < def->hostdevs->len; i++) {
         VhDomainHostdev *hd = g_ptr_array_index(def->hostdevs, i);
         char buf[VH_PCI_ADDRESS_BUFLEN];
@@ -276,18 +366,11 @@ vh_qemu_check_address(const VhDomainDef *def, const VhDomainHostdev *hd,
     char gbuf[VH_PCI_ADDRESS_BUFLEN];
     guint i;
 
+    /* No controller for the bus: libvirt adds one (pcie-root-port on q35,
+     * pci-bridge on pc), named pci.N. */
     c = vh_domain_def_find_controller(def, hd->guest.bus);
     vh_qemu_hostdev_name(hd, buf);
     vh_pci_address_format(&hd->guest, gbuf);
-    if (!c) {
-        g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
-                    "domain XML line %u: hostdev %s: guest address %s is on "
-                    "bus 0x%02x, but there is no <controller type='pci' "
-                    "index='%u'>; add one (e.g. model='pcie-root-port') or "
-                    "use bus 0", hd->line, buf, gbuf, hd->guest.bus,
-                    hd->guest.bus);
-        return FALSE;
-    }
     if (hd->guest.bus == 0 && hd->guest.slot == 0) {
         g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
                     "domain XML line %u: hostdev %s: guest address %s is "
@@ -295,7 +378,7 @@ vh_qemu_check_address(const VhDomainDef *def, const VhDomainHostdev *hd,
                     buf, gbuf);
         return FALSE;
     }
-    if (vh_qemu_controller_single_slot(c) && hd->guest.slot != 0) {
+    if (c && vh_qemu_controller_single_slot(c) && hd->guest.slot != 0) {
         g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
                     "domain XML line %u: hostdev %s: guest address %s: a "
                     "%s has only slot 0", hd->line, buf, gbuf, c->model);
@@ -395,14 +478,12 @@ vh_qemu_hostdev_props(const VhDomainDef *def, const VhDomainHostdev *hd,
                       GError **error)
 {
     g_autoptr(GArray) props = vh_props_new();
-    const VhDomainController *bus;
+    g_autofree char *bus = vh_qemu_bus_alias(def, hd->guest.bus);
     char host[VH_PCI_ADDRESS_BUFLEN];
     g_autofree char *addr = NULL;
 
     if (!vh_qemu_check_options(hd, error))
         return NULL;
-    bus = vh_domain_def_find_controller(def, hd->guest.bus);
-    g_assert(bus != NULL);      /* vh_qemu_assign() checked it */
 
     vh_props_add_string(props, "driver", hd->ramfb == VH_TRISTATE_ON ?
                         "vfio-pci-nohotplug" : "vfio-pci");
@@ -419,7 +500,7 @@ vh_qemu_hostdev_props(const VhDomainDef *def, const VhDomainHostdev *hd,
     if (hd->ramfb == VH_TRISTATE_ON)
         vh_props_add_bool(props, "ramfb", TRUE);
 
-    vh_props_add_string(props, "bus", bus->alias);
+    vh_props_add_string(props, "bus", bus);
     if (hd->multifunction != VH_TRISTATE_ABSENT)
         vh_props_add_bool(props, "multifunction",
                           hd->multifunction == VH_TRISTATE_ON);
