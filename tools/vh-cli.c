@@ -10,8 +10,15 @@
  */
 #define G_LOG_DOMAIN "tools.virt-hostdev"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "vh-cli.h"
 #include "vh-config.h"
@@ -941,6 +948,388 @@ vh_cli_who_holds(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     return TRUE;
 }
 
+/* ---- a domain's devices: prepare, release, libvirt's hook -------------- */
+
+/* Domain XML larger than this is refused (libvirt's own limit is 10 MiB). */
+#define VH_CLI_DOMAIN_XML_MAX (16 * 1024 * 1024)
+
+static VhDomainDef *
+vh_cli_domain_parse(const char *what, const char *xml, gsize len,
+                    GError **error)
+{
+    VhDomainDef *def = vh_domain_def_parse(xml, len, error);
+
+    if (!def)
+        g_prefix_error(error, "%s: ", what);
+    return def;
+}
+
+static VhDomainDef *
+vh_cli_domain_load(const char *path, GError **error)
+{
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) local = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(path, &xml, &len, &local)) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "cannot read the domain XML: %s", local->message);
+        return NULL;
+    }
+    return vh_cli_domain_parse(path, xml, len, error);
+}
+
+/* Every PCI host device of @def, managed or not, in document order (an
+ * unassigned one too: libvirt detaches it as well).  Free with g_free(). */
+static VhPrepareDevice *
+vh_cli_domain_devices(const VhDomainDef *def, guint *ret_n)
+{
+    VhPrepareDevice *devs = g_new0(VhPrepareDevice, def->hostdevs->len + 1);
+    guint i;
+
+    for (i = 0; i < def->hostdevs->len; i++) {
+        const VhDomainHostdev *hd = g_ptr_array_index(def->hostdevs, i);
+
+        devs[i].addr = hd->source;
+        devs[i].managed = hd->managed;
+    }
+    *ret_n = def->hostdevs->len;
+    return devs;
+}
+
+static void
+vh_cli_print_memlock(const VhDomainDef *def)
+{
+    guint64 bytes = vh_domain_def_memlock_bytes(def);
+
+    if (bytes == G_MAXUINT64)
+        g_print("locked memory: unlimited (RLIMIT_MEMLOCK for the QEMU "
+                "process; <memoryBacking><locked/>)\n");
+    else
+        g_print("locked memory: %" G_GUINT64_FORMAT " bytes (RLIMIT_MEMLOCK "
+                "for the QEMU process)\n", bytes);
+}
+
+static gboolean
+vh_cli_prepare(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+               GError **error)
+{
+    g_autoptr(VhDomainDef) def = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autofree VhPrepareDevice *devs = NULL;
+    gboolean dry_run = FALSE;
+    gboolean force = FALSE;
+    const GOptionEntry entries[] = {
+        { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+          "Print the plan and change nothing", NULL },
+        { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+          "Take devices the host uses (mounts, routes, console)", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    VhPrepareFlags flags = 0;
+    VhHostdev h;
+    guint n = 0;
+    guint i;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!(def = vh_cli_domain_load(argv[1], error)))
+        return FALSE;
+    devs = vh_cli_domain_devices(def, &n);
+    flags |= dry_run ? VH_PREPARE_DRY_RUN : 0;
+    flags |= force ? VH_PREPARE_FORCE : 0;
+    if (!vh_cli_hostdev(cli, &h, error) ||
+        !vh_hostdev_prepare(&h, def->name, devs, n, flags, &plan, error))
+        return FALSE;
+    if (dry_run)
+        g_print("Plan to prepare domain %s (nothing changed):\n", def->name);
+    else
+        g_print("Domain %s prepared\n", def->name);
+    vh_cli_print_plan(plan, "  ");
+    for (i = 0; i < def->other_hostdevs->len; i++)
+        g_print("  %s: left alone\n",
+                (const char *) g_ptr_array_index(def->other_hostdevs, i));
+    vh_cli_print_memlock(def);
+    return TRUE;
+}
+
+static gboolean
+vh_cli_release(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+               GError **error)
+{
+    g_autoptr(VhDomainDef) def = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    gboolean dry_run = FALSE;
+    const GOptionEntry entries[] = {
+        { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+          "Print the plan and change nothing", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    VhHostdev h;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!(def = vh_cli_domain_load(argv[1], error)))
+        return FALSE;
+    if (!vh_cli_hostdev(cli, &h, error) ||
+        !vh_hostdev_release(&h, def->name, dry_run ? VH_PREPARE_DRY_RUN : 0,
+                            &plan, error))
+        return FALSE;
+    if (dry_run)
+        g_print("Plan to release domain %s (nothing changed):\n", def->name);
+    else if (plan->moves->len > 0)
+        g_print("Domain %s released\n", def->name);
+    vh_cli_print_plan(plan, plan->moves->len > 0 || dry_run ? "  " : "");
+    return TRUE;
+}
+
+/* All of standard input (the domain XML libvirt writes to its hooks). */
+static gboolean
+vh_cli_read_stdin(char **ret_text, gsize *ret_len, GError **error)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    char buf[65536];
+
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+        if (n < 0) {
+            int saved_errno = errno;
+            if (saved_errno == EINTR)
+                continue;
+            g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                        "hook: cannot read the domain XML from standard "
+                        "input: %s", g_strerror(saved_errno));
+            return FALSE;
+        }
+        if (n == 0)
+            break;
+        if (s->len + (gsize) n > VH_CLI_DOMAIN_XML_MAX) {
+            g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                        "hook: the domain XML on standard input is larger "
+                        "than %d bytes", VH_CLI_DOMAIN_XML_MAX);
+            return FALSE;
+        }
+        g_string_append_len(s, buf, n);
+    }
+    *ret_len = s->len;
+    *ret_text = g_string_free(g_steal_pointer(&s), FALSE);
+    return TRUE;
+}
+
+/*
+ * libvirt runs /etc/libvirt/hooks/qemu.d/virt-hostdev DOMAIN OPERATION
+ * SUBOPERATION EXTRA with the domain XML on standard input; the script
+ * execs `virt-hostdev hook qemu "$@"`.  The arguments are taken as they
+ * come, not through GOption: a domain name may start with "-".
+ */
+static gboolean
+vh_cli_hook(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+            GError **error)
+{
+    g_autoptr(VhDomainDef) def = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autofree VhPrepareDevice *devs = NULL;
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) local = NULL;
+    const char *domain;
+    const char *op;
+    const char *subop;
+    gboolean prepare;
+    gboolean release;
+    gsize len = 0;
+    VhHostdev h;
+    guint n = 0;
+
+    if (argc == 2 && (g_str_equal(argv[1], "--help") ||
+                      g_str_equal(argv[1], "-h")))
+        return vh_cli_parse_verb(cli, verb, NULL, &argc, &argv, 4, 5, error);
+    if (argc - 1 < 4 || argc - 1 > 5) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "hook: expected qemu DOMAIN OPERATION SUBOPERATION "
+                    "[EXTRA] as libvirt calls its qemu hook, got %d "
+                    "argument%s", argc - 1, argc == 2 ? "" : "s");
+        return FALSE;
+    }
+    if (!g_str_equal(argv[1], "qemu")) {
+        g_autofree char *esc = g_strescape(argv[1], NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "hook: only libvirt's qemu hook is handled, not '%.64s'; "
+                    "install it with `virt-hostdev install-hook`", esc);
+        return FALSE;
+    }
+    domain = argv[2];
+    op = argv[3];
+    subop = argv[4];
+    prepare = g_str_equal(op, "prepare") && g_str_equal(subop, "begin");
+    release = g_str_equal(op, "release") && g_str_equal(subop, "end");
+
+    /* Read what libvirt writes in every case, so that its write never
+     * fails; every other operation is none of ours: exit 0, print
+     * nothing (libvirt takes the output of some as new XML). */
+    if (!vh_cli_read_stdin(&xml, &len, &local)) {
+        if (!prepare && !release)
+            return TRUE;
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (!prepare && !release)
+        return TRUE;
+
+    if (!vh_cli_hostdev(cli, &h, error))
+        return FALSE;
+    if (release) {
+        /* By name: what prepare recorded for the domain goes back, even
+         * when the XML has changed or does not parse. */
+        return vh_hostdev_release(&h, domain, VH_PREPARE_HOOK, &plan, error);
+    }
+    if (!(def = vh_cli_domain_parse("hook: the domain XML on standard input",
+                                    xml, len, error)))
+        return FALSE;
+    if (!g_str_equal(def->name, domain)) {
+        g_autofree char *esc = g_strescape(domain, NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "hook: the domain XML on standard input is for '%s', "
+                    "not '%.64s'", def->name, esc);
+        return FALSE;
+    }
+    devs = vh_cli_domain_devices(def, &n);
+    return vh_hostdev_prepare(&h, domain, devs, n, VH_PREPARE_HOOK, &plan,
+                              error);
+}
+
+#define VH_CLI_HOOK_MARKER "# virt-hostdev: libvirt qemu hook"
+
+static char *
+vh_cli_hook_script(const char *binary, const char *state_dir)
+{
+    g_autofree char *qbin = g_shell_quote(binary);
+    g_autofree char *qstate = NULL;
+
+    if (!g_str_equal(state_dir, VH_DEFAULT_STATE_DIR)) {
+        g_autofree char *q = g_shell_quote(state_dir);
+        qstate = g_strdup_printf(" --state-dir %s", q);
+    }
+    return g_strdup_printf("#!/bin/sh\n"
+                           VH_CLI_HOOK_MARKER " (written by `virt-hostdev "
+                           "install-hook`; docs/libvirt-hook.rst).\n"
+                           "# libvirt runs it as: virt-hostdev DOMAIN "
+                           "OPERATION SUBOPERATION EXTRA, the domain XML on "
+                           "stdin.\n"
+                           "exec %s%s hook qemu \"$@\"\n", qbin,
+                           qstate ? qstate : "");
+}
+
+/* What is at @path now: TRUE and *ret_text NULL when nothing. */
+static gboolean
+vh_cli_hook_read_existing(const char *path, char **ret_text, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *text = NULL;
+    GStatBuf st;
+
+    if (g_lstat(path, &st) < 0) {
+        int saved_errno = errno;
+        if (saved_errno == ENOENT) {
+            *ret_text = NULL;
+            return TRUE;
+        }
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "install-hook: cannot look at %s: %s", path,
+                    g_strerror(saved_errno));
+        return FALSE;
+    }
+    if (!S_ISREG(st.st_mode) || !g_file_get_contents(path, &text, NULL, &local)) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "install-hook: %s exists and is not a hook virt-hostdev "
+                    "wrote; move it away or choose another --dir", path);
+        return FALSE;
+    }
+    *ret_text = g_steal_pointer(&text);
+    return TRUE;
+}
+
+static gboolean
+vh_cli_install_hook(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                    GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *binary = NULL;
+    g_autofree char *qemu_d = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *tmp = NULL;
+    g_autofree char *script = NULL;
+    g_autofree char *existing = NULL;
+    g_autoptr(GError) local = NULL;
+    const GOptionEntry entries[] = {
+        { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
+          "libvirt's hooks directory (default /etc/libvirt/hooks)", "DIR" },
+        { "binary", 0, 0, G_OPTION_ARG_FILENAME, &binary,
+          "The virt-hostdev the hook runs (default: this one)", "PATH" },
+        G_OPTION_ENTRY_NULL
+    };
+    int fd;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 0, error))
+        return FALSE;
+    if (!dir)
+        dir = g_strdup("/etc/libvirt/hooks");
+    if (!binary && !(binary = g_file_read_link("/proc/self/exe", &local))) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "install-hook: cannot tell where this virt-hostdev is "
+                    "(%s); give --binary PATH", local->message);
+        return FALSE;
+    }
+    if (!g_path_is_absolute(binary)) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "install-hook: --binary must be an absolute path, not "
+                    "'%s'", binary);
+        return FALSE;
+    }
+    qemu_d = g_build_filename(dir, "qemu.d", NULL);
+    path = g_build_filename(qemu_d, "virt-hostdev", NULL);
+    script = vh_cli_hook_script(binary, cli->opts.state_dir);
+
+    if (!vh_cli_hook_read_existing(path, &existing, error))
+        return FALSE;
+    if (existing && g_str_equal(existing, script)) {
+        g_print("already installed: %s\n", path);
+        return TRUE;
+    }
+    if (existing && !strstr(existing, "\n" VH_CLI_HOOK_MARKER " ")) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "install-hook: %s exists and is not a hook virt-hostdev "
+                    "wrote; move it away or choose another --dir", path);
+        return FALSE;
+    }
+    if (g_mkdir_with_parents(qemu_d, 0755) < 0) {
+        int saved_errno = errno;
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "install-hook: cannot create %s: %s", qemu_d,
+                    g_strerror(saved_errno));
+        return FALSE;
+    }
+    /* The temp file goes beside qemu.d, not in it: libvirt runs every
+     * executable file in qemu.d. */
+    tmp = g_build_filename(dir, ".virt-hostdev-hook.XXXXXX", NULL);
+    if ((fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0755)) < 0 ||
+        fchmod(fd, 0755) < 0 || write(fd, script, strlen(script)) !=
+        (ssize_t) strlen(script) || fsync(fd) < 0 || close(fd) < 0 ||
+        rename(tmp, path) < 0) {
+        int saved_errno = errno;
+        if (fd >= 0)
+            g_unlink(tmp);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "install-hook: cannot write %s: %s", path,
+                    g_strerror(saved_errno));
+        return FALSE;
+    }
+    g_print("%s %s: libvirt runs `%s hook qemu DOMAIN OPERATION ...`\n",
+            existing ? "updated" : "installed", path, binary);
+    g_print("restart libvirtd (or virtqemud) so that it sees the hook\n");
+    return TRUE;
+}
+
 /* ---- domain XML to QEMU arguments (issue 5) ---------------------------- */
 
 /* The whole of @path, or of stdin for "-": libvirt passes domain XML on
@@ -1069,6 +1458,24 @@ static const VhCliVerb vh_cli_verbs[] = {
       "Print libvirt node-device XML for DEVICE, or every PCI device in one "
       "<devices> document with --all.",
       vh_cli_nodedev_dumpxml },
+    { "prepare", "DOMAIN.xml",
+      "Prepare a domain's PCI host devices, all or nothing: each managed one "
+      "to vfio-pci with its IOMMU group held, owned by the domain; unmanaged "
+      "ones checked; prints the locked memory QEMU needs.",
+      vh_cli_prepare },
+    { "release", "DOMAIN.xml",
+      "Give back everything prepare took for the domain.",
+      vh_cli_release },
+    { "hook", "qemu DOMAIN OPERATION SUBOPERATION [EXTRA]",
+      "libvirt's qemu hook (domain XML on stdin): 'prepare begin' holds the "
+      "groups of the domain's devices and records it as their owner, "
+      "'release end' gives the held devices back; other operations do "
+      "nothing.",
+      vh_cli_hook },
+    { "install-hook", "",
+      "Install the hook as libvirt's qemu.d/virt-hostdev (idempotent; never "
+      "overwrites a file it did not write).",
+      vh_cli_install_hook },
     { "domxml-to-native", "qemu-argv DOMAIN.xml",
       "Print the QEMU -device arguments libvirt 9.0 gives the PCI host "
       "devices of a libvirt domain XML (- reads stdin), one per line, in "

@@ -30,4 +30,21 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VhHostdevState, vh_hostdev_state_clear)
 gboolean vh_hostdev_begin(const VhHostdev *h, VhHostdevState *st,
                           GError **error);
 
+/* Plans (vh-hostdev.c). */
+VhPlan *vh_plan_new(void);
+void vh_plan_add(VhPlan *plan, const VhPciAddress *addr, const char *from,
+                 const char *to, VhHostdevRole role);
+void vh_plan_note(VhPlan *plan, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* Run @journal step by step, each persisted before it runs; commit the
+ * registry it carries at the end.  A failed step undoes what ran (the
+ * registry stays as it was); a crash leaves the journal for recover. */
+gboolean vh_hostdev_run(const VhHostdev *h, VhJournal *journal,
+                        GError **error);
+
+/* Refuse (VH_HOSTDEV_ERROR_CRITICAL) when the host uses a device of
+ * @moves (VhPlanMove *), unless @force. */
+gboolean vh_hostdev_guard(const VhHostdev *h, const GPtrArray *moves,
+                          gboolean force, GError **error);
+
 G_END_DECLS

@@ -29,7 +29,7 @@ vh_plan_move_free(VhPlanMove *move)
     g_free(move);
 }
 
-static VhPlan *
+VhPlan *
 vh_plan_new(void)
 {
     VhPlan *plan = g_new0(VhPlan, 1);
@@ -49,7 +49,7 @@ vh_plan_free(VhPlan *plan)
     g_free(plan);
 }
 
-static void
+void
 vh_plan_add(VhPlan *plan, const VhPciAddress *addr, const char *from,
             const char *to, VhHostdevRole role)
 {
@@ -62,7 +62,7 @@ vh_plan_add(VhPlan *plan, const VhPciAddress *addr, const char *from,
     g_ptr_array_add(plan->moves, move);
 }
 
-static void G_GNUC_PRINTF(2, 3)
+void
 vh_plan_note(VhPlan *plan, const char *fmt, ...)
 {
     va_list ap;
@@ -166,7 +166,7 @@ vh_hostdev_undo(const VhHostdev *h, const VhJournal *journal, guint upto,
  * before it; commit the registry and drop the journal at the end.  On a
  * failed step, undo what ran and leave the registry as it was.
  */
-static gboolean
+gboolean
 vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
 {
     g_autoptr(GError) failure = NULL;
@@ -246,8 +246,8 @@ vh_hostdev_begin(const VhHostdev *h, VhHostdevState *st, GError **error)
 }
 
 /* Refuse when the host uses any device that would move (unless forced). */
-static gboolean
-vh_hostdev_guard(const VhHostdev *h, const VhPlan *plan, gboolean force,
+gboolean
+vh_hostdev_guard(const VhHostdev *h, const GPtrArray *moves, gboolean force,
                  GError **error)
 {
     g_autoptr(VhHostUsage) usage = NULL;
@@ -257,8 +257,8 @@ vh_hostdev_guard(const VhHostdev *h, const VhPlan *plan, gboolean force,
 
     if (!(usage = vh_host_usage_scan(h->sysfs, h->proc, error)))
         return FALSE;
-    for (i = 0; i < plan->moves->len; i++) {
-        const VhPlanMove *m = g_ptr_array_index(plan->moves, i);
+    for (i = 0; i < moves->len; i++) {
+        const VhPlanMove *m = g_ptr_array_index(moves, i);
         g_autoptr(GPtrArray) uses = vh_host_usage_lookup(usage, &m->addr);
 
         for (j = 0; j < uses->len; j++) {
@@ -426,7 +426,7 @@ vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
     if (!vh_hostdev_plan_detach(h, &st, dev, opts, owner, driver, plan,
                                 journal, error))
         return FALSE;
-    if (!vh_hostdev_guard(h, plan, opts->force, error))
+    if (!vh_hostdev_guard(h, plan->moves, opts->force, error))
         return FALSE;
     if (!opts->dry_run && !vh_hostdev_run(h, journal, error))
         return FALSE;

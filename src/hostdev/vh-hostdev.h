@@ -118,6 +118,57 @@ gboolean vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
 gboolean vh_hostdev_recover(const VhHostdev *h, VhPlan **ret_plan,
                             GError **error);
 
+/* ---- a domain's devices (vh-prepare.c) ------------------------------- */
+
+/* One PCI device a domain uses, as its <hostdev> says. */
+typedef struct {
+    VhPciAddress addr;
+    /* managed='yes': prepare detaches it (holding its group); otherwise
+     * it must already be on vfio-pci with its group viable. */
+    gboolean managed;
+} VhPrepareDevice;
+
+typedef enum {
+    VH_PREPARE_DRY_RUN = 1 << 0,    /* plan and check, change nothing */
+    VH_PREPARE_FORCE = 1 << 1,      /* take what the host uses */
+    /*
+     * libvirt's hook: libvirt binds the managed devices to vfio-pci and
+     * gives them back itself.  prepare holds the other endpoints of their
+     * groups and records the devices as assigned to the owner without
+     * moving them; release gives the held peers back and drops the
+     * records, leaving the assigned devices where libvirt put them.
+     */
+    VH_PREPARE_HOOK = 1 << 2,
+} VhPrepareFlags;
+
+/*
+ * Prepare the @n devices of a domain for @owner (its name), all or
+ * nothing, as one journaled operation "prepare": each managed device goes
+ * to vfio-pci (not with VH_PREPARE_HOOK) and is recorded as assigned,
+ * every other endpoint of its group on a host driver is held on pci-stub.
+ * Refused before anything moves, naming the cause: a group that belongs
+ * to another owner (VH_HOSTDEV_ERROR_CONFLICT), a bridge, a device in no
+ * group or twice in @devs (VH_HOSTDEV_ERROR_INVALID), an unmanaged device
+ * not on vfio-pci or whose group would not be viable, what the host uses
+ * (VH_HOSTDEV_ERROR_CRITICAL unless VH_PREPARE_FORCE).  A failed step
+ * undoes the earlier ones; a crash leaves the journal for recover.
+ */
+gboolean vh_hostdev_prepare(const VhHostdev *h, const char *owner,
+                            const VhPrepareDevice *devs, guint n,
+                            VhPrepareFlags flags, VhPlan **ret_plan,
+                            GError **error);
+
+/*
+ * Give back everything recorded for @owner (what its prepare took), as one
+ * journaled operation "release": assigned devices to their original
+ * drivers first (not with VH_PREPARE_HOOK: libvirt has done it), then the
+ * held peers.  Nothing recorded: success with a note (libvirt calls the
+ * release hook also after a start that failed).  Flags: DRY_RUN, HOOK.
+ */
+gboolean vh_hostdev_release(const VhHostdev *h, const char *owner,
+                            VhPrepareFlags flags, VhPlan **ret_plan,
+                            GError **error);
+
 /* ---- reset (vh-reset.c) --------------------------------------------- */
 
 /* What a reset did. */
