@@ -710,9 +710,13 @@ vh_cli_nodedev_reattach(VhCli *cli, const VhCliVerb *verb, int argc,
 {
     g_autoptr(VhPlan) plan = NULL;
     gboolean dry_run = FALSE;
+    gboolean force = FALSE;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
           "Print the plan and change nothing", NULL },
+        { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+          "Give a device virt-hostdev did not detach (on vfio-pci, pci-stub "
+          "or none) to the host driver that claims it", NULL },
         G_OPTION_ENTRY_NULL
     };
     VhHostdev h;
@@ -723,8 +727,10 @@ vh_cli_nodedev_reattach(VhCli *cli, const VhCliVerb *verb, int argc,
         return FALSE;
     if (!vh_pci_address_parse(argv[1], &addr, error))
         return FALSE;
-    if (!vh_cli_hostdev(cli, &h, error) ||
-        !vh_hostdev_reattach(&h, &addr, dry_run, &plan, error))
+    if (!vh_cli_hostdev(cli, &h, error))
+        return FALSE;
+    if (force ? !vh_hostdev_reattach_force(&h, &addr, dry_run, &plan, error)
+              : !vh_hostdev_reattach(&h, &addr, dry_run, &plan, error))
         return FALSE;
     vh_pci_address_nodedev_name(&addr, buf);
     if (dry_run)
@@ -966,7 +972,8 @@ static const VhCliVerb vh_cli_verbs[] = {
     { "nodedev-reattach", "DEVICE",
       "Give DEVICE back to the driver it had; the last assigned device of a "
       "group gives the held peers back too.  A device virt-hostdev did not "
-      "detach is left alone.",
+      "detach is left alone, unless --force: then the host driver that "
+      "claims it takes it.",
       vh_cli_nodedev_reattach },
     { "nodedev-reset", "DEVICE",
       "Reset DEVICE through the kernel (its reset attribute) and show the "

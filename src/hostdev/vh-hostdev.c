@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vh-error.h"
+#include "vh-holders.h"
 #include "vh-host-usage.h"
 #include "vh-hostdev.h"
 #include "vh-hostdev-priv.h"
@@ -16,6 +17,7 @@
 
 #define VH_HOLD_DRIVER "pci-stub"
 #define VH_DEFAULT_OWNER "manual"
+#define VH_OP_FORCE_REATTACH "force-reattach"
 
 /* ---- plans -------------------------------------------------------------- */
 
@@ -87,6 +89,7 @@ vh_plan_format(const VhPlan *plan)
                                m->from ? m->from : "no driver",
                                m->to ? m->to : "no driver",
                                m->rollback ? "rolled back"
+                               : m->forced ? "forced"
                                            : vh_hostdev_role_string(m->role));
     }
     for (i = 0; i < plan->notes->len; i++)
@@ -125,6 +128,26 @@ vh_hostdev_move(const VhHostdev *h, const VhPciAddress *addr, const char *to,
     if (to && (g_str_equal(to, "vfio-pci") || g_str_equal(to, VH_HOLD_DRIVER)))
         return vh_pci_driver_bind(h, addr, to, error);
     return vh_pci_driver_restore(h, addr, to, error);
+}
+
+/* How a step of an operation runs. */
+typedef gboolean (*VhStepFunc)(const VhHostdev *h, const VhJournalStep *step,
+                               GError **error);
+
+static gboolean
+vh_hostdev_step_move(const VhHostdev *h, const VhJournalStep *step,
+                     GError **error)
+{
+    return vh_hostdev_move(h, &step->addr, step->to_driver, error);
+}
+
+/* A force-reattach step: whichever host driver the kernel picks ("to" is
+ * null in the journal: not known before). */
+static gboolean
+vh_hostdev_step_release(const VhHostdev *h, const VhJournalStep *step,
+                        GError **error)
+{
+    return vh_pci_driver_release(h, &step->addr, NULL, error);
 }
 
 /* Put steps [0, @upto] back on their "from" drivers, last first. */
@@ -167,7 +190,8 @@ vh_hostdev_undo(const VhHostdev *h, const VhJournal *journal, guint upto,
  * failed step, undo what ran and leave the registry as it was.
  */
 static gboolean
-vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
+vh_hostdev_run(const VhHostdev *h, VhJournal *journal, VhStepFunc run_step,
+               GError **error)
 {
     g_autoptr(GError) failure = NULL;
     g_autoptr(GError) undo = NULL;
@@ -182,7 +206,7 @@ vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
         if (!vh_journal_save(journal, h->state_dir, &failure))
             break;
         stepctx = vh_hostdev_for_step(h, journal->operation, i);
-        if (!vh_hostdev_move(&stepctx, &step->addr, step->to_driver, &failure))
+        if (!run_step(&stepctx, step, &failure))
             break;
     }
     if (!failure) {
@@ -428,7 +452,7 @@ vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
         return FALSE;
     if (!vh_hostdev_guard(h, plan, opts->force, error))
         return FALSE;
-    if (!opts->dry_run && !vh_hostdev_run(h, journal, error))
+    if (!opts->dry_run && !vh_hostdev_run(h, journal, vh_hostdev_step_move, error))
         return FALSE;
     *ret_plan = g_steal_pointer(&plan);
     return TRUE;
@@ -502,8 +526,130 @@ vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
     if (others)
         vh_plan_note(plan, "group %u stays held: other devices of it are "
                      "still assigned to %s", entry->group, entry->owner);
-    if (!dry_run && !vh_hostdev_run(h, journal, error))
+    if (!dry_run && !vh_hostdev_run(h, journal, vh_hostdev_step_move, error))
         return FALSE;
+    *ret_plan = g_steal_pointer(&plan);
+    return TRUE;
+}
+
+/* ---- reattach --force ---------------------------------------------------------- */
+
+/* Nobody may have the group open: unbinding from vfio-pci would wait until
+ * that process lets go, and the kernel keeps host drivers off a group that
+ * userspace owns.  Partial knowledge is no answer: unreadable processes
+ * refuse too. */
+static gboolean
+vh_hostdev_check_group_unused(const VhHostdev *h, const VhNodeDevice *dev,
+                              GError **error)
+{
+    g_autoptr(GPtrArray) holders = NULL;
+    g_autoptr(GString) who = g_string_new(NULL);
+    guint unreadable = 0;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    if (!dev->has_group)
+        return TRUE;
+    if (!vh_holders_scan(h->proc, dev->group, &holders, &unreadable, error))
+        return FALSE;
+    vh_pci_address_format(&dev->addr, buf);
+    for (i = 0; i < holders->len; i++) {
+        const VhHolder *p = g_ptr_array_index(holders, i);
+
+        g_string_append_printf(who, "%spid %u (%s)", who->len ? ", " : "",
+                               p->pid, p->comm ? p->comm : "?");
+    }
+    if (who->len) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s (%s): /dev/vfio/%u is open by %s; a guest or program "
+                    "uses its group: stop it first (`virt-hostdev who-holds "
+                    "%s`)", buf, dev->driver ? dev->driver : "no driver",
+                    dev->group, who->str, buf);
+        return FALSE;
+    }
+    if (unreadable) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s (%s): %u processes could not be inspected, so "
+                    "/dev/vfio/%u may be in use; run as root", buf,
+                    dev->driver ? dev->driver : "no driver", unreadable,
+                    dev->group);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vh_hostdev_reattach_force(const VhHostdev *h, const VhPciAddress *addr,
+                          gboolean dry_run, VhPlan **ret_plan, GError **error)
+{
+    g_auto(VhHostdevState) st = { 0 };
+    g_autoptr(VhPlan) plan = vh_plan_new();
+    g_autoptr(VhJournal) journal = NULL;
+    g_autoptr(GPtrArray) entries = NULL;
+    g_autofree char *now = NULL;
+    const VhRegistryEntry *entry;
+    const VhNodeDevice *dev;
+    const char *owner;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    if (!vh_hostdev_begin(h, &st, error))
+        return FALSE;
+    if (!(dev = vh_node_device_list_find(st.list, addr, error)))
+        return FALSE;
+    vh_pci_address_format(addr, buf);
+    if ((entry = vh_registry_lookup(st.registry, addr))) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s is %s for %s (%s, was %s): --force is for devices "
+                    "virt-hostdev did not detach; give it back with "
+                    "`virt-hostdev nodedev-reattach %s`%s", buf,
+                    vh_hostdev_role_string(entry->role), entry->owner,
+                    entry->driver ? entry->driver : "no driver",
+                    entry->original_driver ? entry->original_driver : "no driver",
+                    buf, entry->role == VH_ROLE_HELD ?
+                    " of the assigned device of its group" : " without --force");
+        return FALSE;
+    }
+    if (dev->has_group &&
+        (owner = vh_registry_group_owner(st.registry, dev->group))) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s (%s): IOMMU group %u belongs to %s, and a host driver "
+                    "on %s would make it not viable; release the group first "
+                    "(`virt-hostdev nodedev-reattach` of its devices)", buf,
+                    dev->driver ? dev->driver : "no driver", dev->group,
+                    owner, buf);
+        return FALSE;
+    }
+    if (!vh_iommu_group_driver_is_safe(dev->driver)) {
+        vh_plan_note(plan, "%s is on %s, a host driver: nothing to give back",
+                     buf, dev->driver);
+        *ret_plan = g_steal_pointer(&plan);
+        return TRUE;
+    }
+    if (!vh_hostdev_check_group_unused(h, dev, error))
+        return FALSE;
+    if (dry_run) {
+        vh_plan_note(plan, "%s: %s -> the host driver that claims it "
+                     "(forced): clear driver_override, unbind, drivers_probe",
+                     buf, dev->driver ? dev->driver : "no driver");
+        *ret_plan = g_steal_pointer(&plan);
+        return TRUE;
+    }
+
+    /* One step; the registry does not change (the device is in none). */
+    journal = vh_journal_new(VH_OP_FORCE_REATTACH, VH_DEFAULT_OWNER);
+    entries = vh_registry_entries(st.registry);
+    for (i = 0; i < entries->len; i++)
+        vh_registry_set(journal->after, g_ptr_array_index(entries, i));
+    vh_journal_add_step(journal, addr, dev->driver, NULL);
+    if (!vh_hostdev_run(h, journal, vh_hostdev_step_release, error) ||
+        !vh_pci_driver_current(h, addr, &now, error))
+        return FALSE;
+    vh_plan_add(plan, addr, dev->driver, now, VH_ROLE_DETACHED);
+    ((VhPlanMove *) g_ptr_array_index(plan->moves, 0))->forced = TRUE;
+    if (!now)
+        vh_plan_note(plan, "no host driver claims %s: it stays on no driver "
+                     "(load its driver's module and run this again)", buf);
     *ret_plan = g_steal_pointer(&plan);
     return TRUE;
 }

@@ -59,6 +59,18 @@ gboolean vh_pci_driver_bind(const VhHostdev *h, const VhPciAddress *addr,
 gboolean vh_pci_driver_restore(const VhHostdev *h, const VhPciAddress *addr,
                                const char *driver, GError **error);
 
+/*
+ * Give @addr to whichever host driver claims it, for a device whose
+ * original driver nobody recorded: clear driver_override, unbind from the
+ * current driver, drivers_probe; when nothing took it, load the module of
+ * its modalias (h->load_module) and probe again.  Fails when a vfio or
+ * stub driver took it again (a dynamic id).  *@ret_driver (may be NULL):
+ * the driver it is on now, NULL when no host driver claims it.  Free with
+ * g_free().
+ */
+gboolean vh_pci_driver_release(const VhHostdev *h, const VhPciAddress *addr,
+                               char **ret_driver, GError **error);
+
 /* The driver @addr is bound to now, or NULL; VH_SYSFS_ERROR_NOT_FOUND
  * when the device does not exist. Free with g_free(). */
 gboolean vh_pci_driver_current(const VhHostdev *h, const VhPciAddress *addr,
@@ -85,6 +97,7 @@ typedef struct {
     char *to;                   /* NULL: no driver */
     VhHostdevRole role;
     gboolean rollback;          /* undone by recover; role means nothing */
+    gboolean forced;            /* nodedev-reattach --force; role means nothing */
 } VhPlanMove;
 
 typedef struct {
@@ -110,6 +123,21 @@ gboolean vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
 gboolean vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
                              gboolean dry_run, VhPlan **ret_plan,
                              GError **error);
+
+/*
+ * nodedev-reattach --force: give @addr, which virt-hostdev did not detach
+ * (it is on vfio-pci, pci-stub, another vfio driver or none), to the host
+ * driver the kernel picks (vh_pci_driver_release()), as a one-step
+ * "force-reattach" journaled like the others.  Refused (CONFLICT) when
+ * @addr is in the registry (the plain reattach gives it back), when its
+ * IOMMU group belongs to an owner (the group would stop being viable
+ * under it), and when a process has the group's /dev/vfio/N open (the
+ * unbind would wait for it, and the kernel keeps host drivers off a group
+ * that userspace owns).  A device on a host driver is left alone.
+ */
+gboolean vh_hostdev_reattach_force(const VhHostdev *h, const VhPciAddress *addr,
+                                   gboolean dry_run, VhPlan **ret_plan,
+                                   GError **error);
 
 /* Finish an operation cut short: when all its steps had run (the crash
  * hit the commit) commit it; otherwise undo its steps in reverse, so that
