@@ -603,6 +603,72 @@ test_reattach_force_undo_recover(Host *host, gconstpointer data)
                     "rolled back the interrupted force-reattach for manual\n");
 }
 
+/* Several devices are one operation: all of them, or none. */
+static void
+test_detach_many(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) both = NULL;
+    g_autoptr(VhPlan) refused = NULL;
+    g_autoptr(VhPlan) back = NULL;
+    g_autoptr(VhPlan) back2 = NULL;
+    g_autoptr(VhRegistry) reg = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *both_text = NULL;
+    g_autofree char *back_text = NULL;
+    VhDetachOptions opts = { .hold = TRUE };
+    const VhPciAddress two[] = { addr_of("0000:01:01.0"), addr_of("0000:00:03.0") };
+    const VhPciAddress group4[] = { addr_of("0000:01:01.0"), addr_of("0000:01:02.0") };
+    const VhPciAddress with_bridge[] = { addr_of("0000:00:03.0"), addr_of("0000:00:04.0") };
+    guint writes = vh_fake_kernel_writes(host->kernel)->len;
+
+    /* A bridge in the list: refused before anything moves. */
+    g_assert_false(vh_hostdev_detach_many(&host->h, with_bridge, 2, &opts,
+                                          &refused, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_null(refused);
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+    assert_driver(host, "0000:00:03.0", NULL);
+
+    g_assert_true(vh_hostdev_detach_many(&host->h, two, 2, &opts, &plan, &err));
+    g_assert_no_error(err);
+    text = vh_plan_format(plan);
+    g_assert_cmpstr(text, ==, "0000:01:01.0: e1000 -> vfio-pci (assigned)\n"
+                              "0000:01:02.0: e1000 -> pci-stub (held)\n"
+                              "0000:00:03.0: no driver -> vfio-pci (assigned)\n");
+    assert_driver(host, "0000:00:03.0", "vfio-pci");
+    assert_driver(host, "0000:01:02.0", "pci-stub");
+    reg = vh_registry_load(host->state_dir, &err);
+    g_assert_cmpint(vh_registry_lookup(reg, &two[1])->role, ==, VH_ROLE_ASSIGNED);
+    g_assert_null(vh_registry_lookup(reg, &two[1])->original_driver);
+
+    /* Both reattached in one operation: the group's peer goes back too. */
+    g_assert_true(vh_hostdev_reattach_many(&host->h, two, 2, FALSE, &back, &err));
+    g_assert_no_error(err);
+    back_text = vh_plan_format(back);
+    g_assert_cmpstr(back_text, ==, "0000:01:01.0: vfio-pci -> e1000 (assigned)\n"
+                                   "0000:01:02.0: pci-stub -> e1000 (held)\n"
+                                   "0000:00:03.0: vfio-pci -> no driver (assigned)\n");
+    assert_driver(host, "0000:01:02.0", "e1000");
+    assert_driver(host, "0000:00:03.0", NULL);
+
+    /* Both endpoints of group 4 named: the second is assigned, not held. */
+    g_assert_true(vh_hostdev_detach_many(&host->h, group4, 2, &opts, &both, &err));
+    g_assert_no_error(err);
+    both_text = vh_plan_format(both);
+    g_assert_cmpstr(both_text, ==, "0000:01:01.0: e1000 -> vfio-pci (assigned)\n"
+                                   "0000:01:02.0: e1000 -> vfio-pci (assigned)\n");
+    assert_driver(host, "0000:01:02.0", "vfio-pci");
+    g_assert_true(vh_hostdev_reattach_many(&host->h, group4, 2, FALSE, &back2, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(back2->moves->len, ==, 2);
+    g_assert_cmpuint(back2->notes->len, ==, 0);
+    assert_driver(host, "0000:01:01.0", "e1000");
+    assert_driver(host, "0000:01:02.0", "e1000");
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Host, NULL, host_setup, fn, host_teardown)
 
@@ -618,6 +684,7 @@ main(int argc, char **argv)
     ADD("/hostdev/detach/guard", test_guard);
     ADD("/hostdev/detach/failed-step-undone", test_failed_step_undone);
     ADD("/hostdev/detach/hold-driver", test_hold_driver);
+    ADD("/hostdev/detach/many", test_detach_many);
     ADD("/hostdev/reattach/force", test_reattach_force);
     ADD("/hostdev/reattach/force-refusals", test_reattach_force_refusals);
     ADD("/hostdev/reattach/force-in-use", test_reattach_force_in_use);

@@ -306,6 +306,41 @@ vh_hostdev_guard(const VhHostdev *h, const VhPlan *plan, gboolean force,
 
 /* ---- detach ------------------------------------------------------------------- */
 
+/*
+ * @dev was planned by an earlier device of the same request: named twice,
+ * nothing to add; planned as a held peer, it is named itself now, so it
+ * goes to @driver with the same role as the device that planned it.
+ */
+static gboolean
+vh_hostdev_plan_upgrade(const VhNodeDevice *dev, const VhRegistryEntry *mine,
+                        const VhDetachOptions *opts, const char *driver,
+                        VhPlan *plan, VhJournal *journal)
+{
+    g_autoptr(VhRegistryEntry) entry = NULL;
+    guint i;
+
+    if (mine->role != VH_ROLE_HELD)
+        return TRUE;
+    entry = vh_registry_entry_copy(mine);
+    entry->role = opts->hold ? VH_ROLE_ASSIGNED : VH_ROLE_DETACHED;
+    g_free(entry->driver);
+    entry->driver = g_strdup(driver);
+    for (i = 0; i < journal->steps->len; i++) {
+        VhJournalStep *step = g_ptr_array_index(journal->steps, i);
+        VhPlanMove *move = g_ptr_array_index(plan->moves, i);
+
+        if (!vh_pci_address_equal(&step->addr, &dev->addr))
+            continue;
+        g_free(step->to_driver);
+        step->to_driver = g_strdup(driver);
+        g_free(move->to);
+        move->to = g_strdup(driver);
+        move->role = entry->role;
+    }
+    vh_registry_set(journal->after, entry);
+    return TRUE;
+}
+
 static gboolean
 vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
                        const VhNodeDevice *dev, const VhDetachOptions *opts,
@@ -314,7 +349,10 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
 {
     GPtrArray *members = vh_node_device_list_group(st->list, dev);
     const char *group_owner;
-    const VhRegistryEntry *mine = vh_registry_lookup(st->registry, &dev->addr);
+    /* Earlier devices of the same request are in journal->after already. */
+    const VhRegistryEntry *mine = vh_registry_lookup(journal->after, &dev->addr);
+    const VhRegistryEntry *before = vh_registry_lookup(st->registry, &dev->addr);
+    gboolean mine_is_new = mine && !before;
     g_autoptr(GPtrArray) blockers = NULL;
     const char *hold;
     char buf[VH_PCI_ADDRESS_BUFLEN];
@@ -335,7 +373,7 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
                     buf, dev->driver ? dev->driver : "no driver");
         return FALSE;
     }
-    group_owner = vh_registry_group_owner(st->registry, dev->group);
+    group_owner = vh_registry_group_owner(journal->after, dev->group);
     if (group_owner && !g_str_equal(group_owner, owner)) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s (%s): IOMMU group %u belongs to %s; release it there "
@@ -344,6 +382,8 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
                     group_owner);
         return FALSE;
     }
+    if (mine_is_new)
+        return vh_hostdev_plan_upgrade(dev, mine, opts, driver, plan, journal);
     if (mine && mine->role == VH_ROLE_HELD) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s is held on %s for %s as a peer of an assigned device; "
@@ -358,7 +398,9 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
             .role = opts->hold ? VH_ROLE_ASSIGNED : VH_ROLE_DETACHED,
             .owner = (char *) owner,
             .driver = (char *) driver,
-            .original_driver = mine ? mine->original_driver : dev->driver,
+            /* From the registry as it was: vh_registry_set() below
+             * replaces (frees) @mine in journal->after. */
+            .original_driver = before ? before->original_driver : dev->driver,
             .group = dev->group,
         };
         if (g_strcmp0(dev->driver, driver) != 0) {
@@ -379,6 +421,10 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
         char pbuf[VH_PCI_ADDRESS_BUFLEN];
 
         if (peer == dev)
+            continue;
+        /* Planned by an earlier device of this request. */
+        if (vh_registry_lookup(journal->after, &peer->addr) &&
+            !vh_registry_lookup(st->registry, &peer->addr))
             continue;
         vh_pci_address_format(&peer->addr, pbuf);
         if (!opts->hold) {
@@ -406,6 +452,14 @@ gboolean
 vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
                   const VhDetachOptions *opts, VhPlan **ret_plan,
                   GError **error)
+{
+    return vh_hostdev_detach_many(h, addr, 1, opts, ret_plan, error);
+}
+
+gboolean
+vh_hostdev_detach_many(const VhHostdev *h, const VhPciAddress *addrs,
+                       guint n_addrs, const VhDetachOptions *opts,
+                       VhPlan **ret_plan, GError **error)
 {
     g_auto(VhHostdevState) st = { 0 };
     g_autoptr(VhPlan) plan = vh_plan_new();
@@ -435,9 +489,8 @@ vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
                     "most 256 bytes, no control characters", esc);
         return FALSE;
     }
+    g_return_val_if_fail(n_addrs > 0, FALSE);
     if (!vh_hostdev_begin(h, &st, error))
-        return FALSE;
-    if (!(dev = vh_node_device_list_find(st.list, addr, error)))
         return FALSE;
 
     journal = vh_journal_new("detach", owner);
@@ -447,9 +500,14 @@ vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
         for (i = 0; i < entries->len; i++)
             vh_registry_set(journal->after, g_ptr_array_index(entries, i));
     }
-    if (!vh_hostdev_plan_detach(h, &st, dev, opts, owner, driver, plan,
-                                journal, error))
-        return FALSE;
+    /* One operation for every device: one lock, one scan, one journal;
+     * all of it happens or none. */
+    for (i = 0; i < n_addrs; i++) {
+        if (!(dev = vh_node_device_list_find(st.list, &addrs[i], error)) ||
+            !vh_hostdev_plan_detach(h, &st, dev, opts, owner, driver, plan,
+                                    journal, error))
+            return FALSE;
+    }
     if (!vh_hostdev_guard(h, plan, opts->force, error))
         return FALSE;
     if (!opts->dry_run && !vh_hostdev_run(h, journal, vh_hostdev_step_move, error))
@@ -464,28 +522,36 @@ gboolean
 vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
                     gboolean dry_run, VhPlan **ret_plan, GError **error)
 {
-    g_auto(VhHostdevState) st = { 0 };
-    g_autoptr(VhPlan) plan = vh_plan_new();
-    g_autoptr(VhJournal) journal = NULL;
+    return vh_hostdev_reattach_many(h, addr, 1, dry_run, ret_plan, error);
+}
+
+/* A device of @group in @after that is not held, or NULL. */
+static const VhRegistryEntry *
+vh_hostdev_group_user(const VhRegistry *after, guint group)
+{
+    g_autoptr(GPtrArray) entries = vh_registry_entries(after);
+    guint i;
+
+    for (i = 0; i < entries->len; i++) {
+        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
+        if (e->group == group && e->role != VH_ROLE_HELD)
+            return e;
+    }
+    return NULL;
+}
+
+/* Plan giving back @entry's device; when it was the last assigned device
+ * of its group, the held peers too.  @groups collects the groups. */
+static gboolean
+vh_hostdev_plan_reattach(VhHostdevState *st, const VhNodeDevice *dev,
+                         const VhRegistryEntry *entry, VhPlan *plan,
+                         VhJournal *journal, GArray *groups, GError **error)
+{
     g_autoptr(GPtrArray) entries = NULL;
-    const VhRegistryEntry *entry;
-    const VhNodeDevice *dev;
-    gboolean others = FALSE;
     char buf[VH_PCI_ADDRESS_BUFLEN];
     guint i;
 
-    if (!vh_hostdev_begin(h, &st, error))
-        return FALSE;
-    if (!(dev = vh_node_device_list_find(st.list, addr, error)))
-        return FALSE;
-    vh_pci_address_format(addr, buf);
-    entry = vh_registry_lookup(st.registry, addr);
-    if (!entry) {
-        vh_plan_note(plan, "%s (%s) was not detached by virt-hostdev: left "
-                     "alone", buf, dev->driver ? dev->driver : "no driver");
-        *ret_plan = g_steal_pointer(&plan);
-        return TRUE;
-    }
+    vh_pci_address_format(&dev->addr, buf);
     if (entry->role == VH_ROLE_HELD) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s is held on %s for %s as a peer of an assigned device "
@@ -493,40 +559,98 @@ vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
                     buf, entry->driver, entry->owner, entry->group);
         return FALSE;
     }
-
-    journal = vh_journal_new("reattach", entry->owner);
-    entries = vh_registry_entries(st.registry);
-    for (i = 0; i < entries->len; i++)
-        vh_registry_set(journal->after, g_ptr_array_index(entries, i));
-
-    vh_plan_add(plan, addr, dev->driver, entry->original_driver, entry->role);
-    vh_journal_add_step(journal, addr, dev->driver, entry->original_driver);
-    vh_registry_remove(journal->after, addr);
+    vh_plan_add(plan, &dev->addr, dev->driver, entry->original_driver,
+                entry->role);
+    vh_journal_add_step(journal, &dev->addr, dev->driver,
+                        entry->original_driver);
+    g_array_append_val(groups, entry->group);
+    vh_registry_remove(journal->after, &dev->addr);   /* frees @entry */
+    if (vh_hostdev_group_user(journal->after, g_array_index(groups, guint,
+                                                           groups->len - 1)))
+        return TRUE;
 
     /* The last assigned device of the group gives the held peers back. */
+    entries = vh_registry_entries(journal->after);
     for (i = 0; i < entries->len; i++) {
-        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
-        if (e->group == entry->group && e->role != VH_ROLE_HELD &&
-            !vh_pci_address_equal(&e->addr, addr))
-            others = TRUE;
-    }
-    for (i = 0; !others && i < entries->len; i++) {
         const VhRegistryEntry *e = g_ptr_array_index(entries, i);
         const VhNodeDevice *peer;
 
-        if (e->group != entry->group || e->role != VH_ROLE_HELD)
+        if (e->group != g_array_index(groups, guint, groups->len - 1) ||
+            e->role != VH_ROLE_HELD)
             continue;
-        peer = vh_node_device_list_lookup(st.list, &e->addr);
+        peer = vh_node_device_list_lookup(st->list, &e->addr);
         vh_plan_add(plan, &e->addr, peer ? peer->driver : e->driver,
                     e->original_driver, VH_ROLE_HELD);
         vh_journal_add_step(journal, &e->addr, peer ? peer->driver : e->driver,
                             e->original_driver);
-        vh_registry_remove(journal->after, &e->addr);
     }
-    if (others)
-        vh_plan_note(plan, "group %u stays held: other devices of it are "
-                     "still assigned to %s", entry->group, entry->owner);
-    if (!dry_run && !vh_hostdev_run(h, journal, vh_hostdev_step_move, error))
+    for (i = entries->len; i > 0; i--) {
+        const VhRegistryEntry *e = g_ptr_array_index(entries, i - 1);
+
+        if (e->group == g_array_index(groups, guint, groups->len - 1) &&
+            e->role == VH_ROLE_HELD)
+            vh_registry_remove(journal->after, &e->addr);
+    }
+    return TRUE;
+}
+
+gboolean
+vh_hostdev_reattach_many(const VhHostdev *h, const VhPciAddress *addrs,
+                         guint n_addrs, gboolean dry_run, VhPlan **ret_plan,
+                         GError **error)
+{
+    g_auto(VhHostdevState) st = { 0 };
+    g_autoptr(VhPlan) plan = vh_plan_new();
+    g_autoptr(VhJournal) journal = NULL;
+    g_autoptr(GArray) groups = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GPtrArray) entries = NULL;
+    guint i;
+    guint j;
+
+    g_return_val_if_fail(n_addrs > 0, FALSE);
+    if (!vh_hostdev_begin(h, &st, error))
+        return FALSE;
+    for (i = 0; i < n_addrs; i++) {
+        const VhRegistryEntry *entry = vh_registry_lookup(st.registry, &addrs[i]);
+        const VhNodeDevice *dev;
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (!(dev = vh_node_device_list_find(st.list, &addrs[i], error)))
+            return FALSE;
+        vh_pci_address_format(&addrs[i], buf);
+        if (!entry) {
+            vh_plan_note(plan, "%s (%s) was not detached by virt-hostdev: "
+                         "left alone", buf,
+                         dev->driver ? dev->driver : "no driver");
+            continue;
+        }
+        if (!journal) {
+            journal = vh_journal_new("reattach", entry->owner);
+            entries = vh_registry_entries(st.registry);
+            for (j = 0; j < entries->len; j++)
+                vh_registry_set(journal->after, g_ptr_array_index(entries, j));
+        }
+        /* Given back already by an earlier device of this request. */
+        if (!vh_registry_lookup(journal->after, &addrs[i]))
+            continue;
+        if (!vh_hostdev_plan_reattach(&st, dev, vh_registry_lookup(journal->after,
+                                                                  &addrs[i]),
+                                      plan, journal, groups, error))
+            return FALSE;
+    }
+    for (i = 0; i < groups->len; i++) {
+        guint group = g_array_index(groups, guint, i);
+        const VhRegistryEntry *user = vh_hostdev_group_user(journal->after, group);
+        gboolean seen = FALSE;
+
+        for (j = 0; j < i; j++)
+            seen = seen || g_array_index(groups, guint, j) == group;
+        if (user && !seen)
+            vh_plan_note(plan, "group %u stays held: other devices of it are "
+                         "still assigned to %s", group, user->owner);
+    }
+    if (journal && !dry_run &&
+        !vh_hostdev_run(h, journal, vh_hostdev_step_move, error))
         return FALSE;
     *ret_plan = g_steal_pointer(&plan);
     return TRUE;

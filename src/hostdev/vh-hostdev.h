@@ -117,12 +117,25 @@ gboolean vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
                            const VhDetachOptions *opts, VhPlan **ret_plan,
                            GError **error);
 
+/* Detach @n_addrs devices as one operation (one lock, one scan, one
+ * journal: all of it or nothing), as if each were detached in turn with
+ * @opts; a device that an earlier one would hold is taken as named.  The
+ * plan covers them all. */
+gboolean vh_hostdev_detach_many(const VhHostdev *h, const VhPciAddress *addrs,
+                                guint n_addrs, const VhDetachOptions *opts,
+                                VhPlan **ret_plan, GError **error);
+
 /* Give @addr back to its original driver; when it was the last assigned
  * device of its group, give the held peers back too.  A device we did not
  * detach is left alone (*ret_plan has no moves and says so). */
 gboolean vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
                              gboolean dry_run, VhPlan **ret_plan,
                              GError **error);
+
+/* Reattach @n_addrs devices as one operation, as if in turn. */
+gboolean vh_hostdev_reattach_many(const VhHostdev *h, const VhPciAddress *addrs,
+                                  guint n_addrs, gboolean dry_run,
+                                  VhPlan **ret_plan, GError **error);
 
 /*
  * nodedev-reattach --force: give @addr, which virt-hostdev did not detach
