@@ -623,6 +623,8 @@ test_detach_many(Host *host, gconstpointer data)
     const VhPciAddress with_bridge[] = { addr_of("0000:00:03.0"), addr_of("0000:00:04.0") };
     guint writes = vh_fake_kernel_writes(host->kernel)->len;
 
+    /* With threads, groups 4 and 3 run side by side: same outcome. */
+    host->h.threads = GPOINTER_TO_UINT(data);
     /* A bridge in the list: refused before anything moves. */
     g_assert_false(vh_hostdev_detach_many(&host->h, with_bridge, 2, &opts,
                                           &refused, &err));
@@ -669,6 +671,31 @@ test_detach_many(Host *host, gconstpointer data)
     assert_driver(host, "0000:01:02.0", "e1000");
 }
 
+/* A step that fails in one lane: every lane's steps are undone. */
+static void
+test_detach_many_failure(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    VhDetachOptions opts = { .hold = TRUE };
+    const VhPciAddress two[] = { addr_of("0000:01:01.0"), addr_of("0000:00:03.0") };
+
+    host->h.threads = GPOINTER_TO_UINT(data);
+    /* The second drivers_probe fails, in whichever lane it falls. */
+    vh_fake_kernel_fail_write(host->kernel, "drivers_probe", 2, EIO);
+    g_assert_false(vh_hostdev_detach_many(&host->h, two, 2, &opts, &plan, &err));
+    g_assert_nonnull(err);
+    g_test_message("%s", err->message);
+    g_assert_null(plan);
+    assert_driver(host, "0000:01:01.0", "e1000");
+    assert_driver(host, "0000:01:02.0", "e1000");
+    assert_driver(host, "0000:00:03.0", NULL);
+    g_assert_false(node_exists(host, "vfio/3"));
+    g_assert_false(node_exists(host, "vfio/4"));
+    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(state_file_exists(host, "registry.json"));
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Host, NULL, host_setup, fn, host_teardown)
 
@@ -685,6 +712,12 @@ main(int argc, char **argv)
     ADD("/hostdev/detach/failed-step-undone", test_failed_step_undone);
     ADD("/hostdev/detach/hold-driver", test_hold_driver);
     ADD("/hostdev/detach/many", test_detach_many);
+    g_test_add("/hostdev/detach/many-threads", Host, GUINT_TO_POINTER(4),
+               host_setup, test_detach_many, host_teardown);
+    ADD("/hostdev/detach/many-failure", test_detach_many_failure);
+    g_test_add("/hostdev/detach/many-failure-threads", Host,
+               GUINT_TO_POINTER(4), host_setup, test_detach_many_failure,
+               host_teardown);
     ADD("/hostdev/reattach/force", test_reattach_force);
     ADD("/hostdev/reattach/force-refusals", test_reattach_force_refusals);
     ADD("/hostdev/reattach/force-in-use", test_reattach_force_in_use);

@@ -27,6 +27,9 @@
 #include "vh-pci-address.h"
 #include "vh-sysfs.h"
 
+/* Threads for the IOMMU groups of one operation (VIRT_HOSTDEV_THREADS). */
+#define VH_CLI_THREADS 8
+
 enum {
     VH_EXIT_OK = 0,
     VH_EXIT_FAILED = 1,
@@ -585,6 +588,7 @@ vh_cli_hostdev(VhCli *cli, VhHostdev *ret_h, GError **error)
     const char *dev_root = cli->hooks && cli->hooks->dev_root ?
                            cli->hooks->dev_root : "/dev";
     const char *timeout = g_getenv("VIRT_HOSTDEV_TIMEOUT_MS");
+    const char *threads = g_getenv("VIRT_HOSTDEV_THREADS");
     VhHostdev h = { 0 };
 
     if (!(h.sysfs = vh_cli_sysfs(cli, error)) || !vh_cli_proc(cli, error))
@@ -604,6 +608,10 @@ vh_cli_hostdev(VhCli *cli, VhHostdev *ret_h, GError **error)
         h.load_module_data = cli->opts.sysfs_root;
     }
     h.fault = g_getenv("VIRT_HOSTDEV_FAULT");
+    /* IOMMU groups side by side; a test's simulated kernel takes writes
+     * one at a time anyway. */
+    h.threads = threads ? (guint) g_ascii_strtoull(threads, NULL, 10)
+                        : VH_CLI_THREADS;
     h.timeout_ms = timeout ? (guint) g_ascii_strtoull(timeout, NULL, 10) : 0;
     *ret_h = h;
     return TRUE;

@@ -184,10 +184,119 @@ vh_hostdev_undo(const VhHostdev *h, const VhJournal *journal, guint upto,
     return ok;
 }
 
+/* ---- running lanes in parallel -------------------------------------------- */
+
+/*
+ * Steps of different IOMMU groups are independent: each group is a lane
+ * whose steps run in order, and lanes run side by side in threads.  The
+ * kernel work of a rebinding is mostly waiting (the old driver's remove,
+ * power-state delays, RCU grace periods), so lanes overlap it.
+ */
+typedef struct {
+    const VhHostdev *h;
+    const VhJournal *journal;
+    VhStepFunc run_step;
+    GMutex lock;
+    GError *failure;            /* the first failure, under @lock */
+} VhLanes;
+
+static void
+vh_hostdev_lane_run(gpointer data, gpointer user_data)
+{
+    GArray *lane = data;
+    VhLanes *all = user_data;
+    guint i;
+
+    for (i = 0; i < lane->len; i++) {
+        guint n = g_array_index(lane, guint, i);
+        const VhJournalStep *step = g_ptr_array_index(all->journal->steps, n);
+        g_autoptr(GError) err = NULL;
+        VhHostdev stepctx;
+        gboolean stop;
+
+        g_mutex_lock(&all->lock);
+        stop = all->failure != NULL;
+        g_mutex_unlock(&all->lock);
+        if (stop)
+            return;
+        stepctx = vh_hostdev_for_step(all->h, all->journal->operation, n);
+        if (!all->run_step(&stepctx, step, &err)) {
+            g_mutex_lock(&all->lock);
+            if (!all->failure)
+                all->failure = g_steal_pointer(&err);
+            g_mutex_unlock(&all->lock);
+            return;
+        }
+    }
+}
+
+/* The steps' indexes by IOMMU group, in order of first appearance
+ * (GArray of guint each); a device in no group is a lane of its own. */
+static GPtrArray *
+vh_hostdev_lanes(const VhHostdev *h, const VhJournal *journal)
+{
+    g_autoptr(GHashTable) by_group = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                           g_free, NULL);
+    GPtrArray *lanes = g_ptr_array_new_with_free_func((GDestroyNotify) g_array_unref);
+    guint i;
+
+    for (i = 0; i < journal->steps->len; i++) {
+        const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
+        g_autofree char *link = vh_sysfs_pci_device_relpath(&step->addr, "iommu_group");
+        g_autofree char *group = NULL;
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+        GArray *lane;
+
+        if (!vh_sysfs_read_link_name(h->sysfs, link, &group, NULL) || !group)
+            group = g_strdup(vh_pci_address_format(&step->addr, buf));
+        if (!(lane = g_hash_table_lookup(by_group, group))) {
+            lane = g_array_new(FALSE, FALSE, sizeof(guint));
+            g_ptr_array_add(lanes, lane);
+            g_hash_table_insert(by_group, g_steal_pointer(&group), lane);
+        }
+        g_array_append_val(lane, i);
+    }
+    return lanes;
+}
+
+/*
+ * Run @lanes side by side, at most h->threads at a time.  The journal is
+ * written once before, with next at the last step: from then on every
+ * step may have run, and recover undoes them all (undoing a step that did
+ * not run changes nothing).  FALSE with @failure set when a step failed;
+ * the other lanes stop before their next step.
+ */
+static gboolean
+vh_hostdev_run_lanes(const VhHostdev *h, VhJournal *journal,
+                     VhStepFunc run_step, GPtrArray *lanes, GError **failure)
+{
+    VhLanes all = { .h = h, .journal = journal, .run_step = run_step };
+    GThreadPool *pool;
+    guint i;
+
+    journal->next = journal->steps->len - 1;
+    if (!vh_journal_save(journal, h->state_dir, failure))
+        return FALSE;
+    g_mutex_init(&all.lock);
+    pool = g_thread_pool_new(vh_hostdev_lane_run, &all,
+                             (gint) MIN(h->threads, lanes->len), TRUE, NULL);
+    for (i = 0; i < lanes->len; i++)
+        g_thread_pool_push(pool, g_ptr_array_index(lanes, i), NULL);
+    g_thread_pool_free(pool, FALSE, TRUE);      /* waits for every lane */
+    g_mutex_clear(&all.lock);
+    if (all.failure) {
+        g_propagate_error(failure, all.failure);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /*
  * Run @journal: persist it, then each step with its index persisted
- * before it; commit the registry and drop the journal at the end.  On a
- * failed step, undo what ran and leave the registry as it was.
+ * before it (or, with h->threads > 1 and steps in several IOMMU groups,
+ * the groups side by side, vh_hostdev_run_lanes()); commit the registry
+ * and drop the journal at the end.  On a failed step, undo what ran and
+ * leave the registry as it was.
  */
 static gboolean
 vh_hostdev_run(const VhHostdev *h, VhJournal *journal, VhStepFunc run_step,
@@ -195,9 +304,18 @@ vh_hostdev_run(const VhHostdev *h, VhJournal *journal, VhStepFunc run_step,
 {
     g_autoptr(GError) failure = NULL;
     g_autoptr(GError) undo = NULL;
-    guint i;
+    g_autoptr(GPtrArray) lanes = NULL;
+    guint i = 0;
 
-    for (i = 0; i < journal->steps->len; i++) {
+    if (h->threads > 1 && journal->steps->len > 1 &&
+        (lanes = vh_hostdev_lanes(h, journal))->len > 1) {
+        /* A failure anywhere may leave any step run in part. */
+        if (!vh_hostdev_run_lanes(h, journal, run_step, lanes, &failure))
+            i = journal->steps->len - 1;
+        else
+            i = journal->steps->len;
+    }
+    for (; i < journal->steps->len && !failure; i++) {
         const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
         VhHostdev stepctx;
 

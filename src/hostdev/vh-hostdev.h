@@ -35,6 +35,10 @@ typedef struct {
      * "detach:commit"): abort() when the named step (or phase of it, or
      * the registry commit) is reached.  NULL: none. */
     const char *fault;
+    /* Steps of different IOMMU groups run side by side in up to this many
+     * threads; 0 or 1: one after the other.  The write hook of a fake
+     * sysfs must be thread-safe for more. */
+    guint threads;
 } VhHostdev;
 
 /* The real modprobe (/sbin/modprobe -q MODULE). */

@@ -65,6 +65,14 @@ echo "== reattach gives both back"
 tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach"
 [[ ! -e /dev/vfio/$group ]] || tb_fail "/dev/vfio/$group outlived the reattach"
 
+echo "== several devices are one operation"
+"$vh" nodedev-detach 0000:00:03.0 pci_0000_01_01_0
+tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after detach of 00:03.0 and $nic"
+tb_assert_eq vfio-pci "$(tb_driver_of 0000:00:03.0)" "driver of 00:03.0 after the detach of two"
+"$vh" nodedev-reattach 0000:00:03.0 pci_0000_01_01_0
+tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach of 00:03.0 and $nic"
+tb_assert_eq "" "$(tb_driver_of 0000:00:03.0)" "driver of 00:03.0 after the reattach of two"
+
 echo "== reattach of a device never detached: a no-op"
 "$vh" nodedev-reattach 0000:00:03.0 | grep -q "was not detached by virt-hostdev" ||
     tb_fail "reattach of 00:03.0 did not say it was left alone"
