@@ -511,8 +511,8 @@ test_reattach_force_refusals(Host *host, gconstpointer data)
     g_assert_false(vh_hostdev_reattach_force(&host->h, &nic, FALSE, &refused,
                                              &err));
     g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT);
-    g_assert_cmpstr(err->message, ==, "0000:01:01.0 is assigned for manual "
-                    "(vfio-pci, was e1000): --force is for devices "
+    g_assert_cmpstr(err->message, ==, "0000:01:01.0 belongs to manual "
+                    "(assigned, on vfio-pci, was e1000): --force is for devices "
                     "virt-hostdev did not detach; give it back with "
                     "`virt-hostdev nodedev-reattach 0000:01:01.0` without "
                     "--force");

@@ -842,10 +842,10 @@ vh_hostdev_reattach_force(const VhHostdev *h, const VhPciAddress *addr,
     vh_pci_address_format(addr, buf);
     if ((entry = vh_registry_lookup(st.registry, addr))) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
-                    "%s is %s for %s (%s, was %s): --force is for devices "
-                    "virt-hostdev did not detach; give it back with "
-                    "`virt-hostdev nodedev-reattach %s`%s", buf,
-                    vh_hostdev_role_string(entry->role), entry->owner,
+                    "%s belongs to %s (%s, on %s, was %s): --force is for "
+                    "devices virt-hostdev did not detach; give it back with "
+                    "`virt-hostdev nodedev-reattach %s`%s", buf, entry->owner,
+                    vh_hostdev_role_string(entry->role),
                     entry->driver ? entry->driver : "no driver",
                     entry->original_driver ? entry->original_driver : "no driver",
                     buf, entry->role == VH_ROLE_HELD ?
