@@ -667,6 +667,7 @@ vh_hostdev_plan_reattach(VhHostdevState *st, const VhNodeDevice *dev,
 {
     g_autoptr(GPtrArray) entries = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint group = entry->group;
     guint i;
 
     vh_pci_address_format(&dev->addr, buf);
@@ -681,10 +682,9 @@ vh_hostdev_plan_reattach(VhHostdevState *st, const VhNodeDevice *dev,
                 entry->role);
     vh_journal_add_step(journal, &dev->addr, dev->driver,
                         entry->original_driver);
-    g_array_append_val(groups, entry->group);
+    g_array_append_val(groups, group);
     vh_registry_remove(journal->after, &dev->addr);   /* frees @entry */
-    if (vh_hostdev_group_user(journal->after, g_array_index(groups, guint,
-                                                           groups->len - 1)))
+    if (vh_hostdev_group_user(journal->after, group))
         return TRUE;
 
     /* The last assigned device of the group gives the held peers back. */
@@ -693,8 +693,7 @@ vh_hostdev_plan_reattach(VhHostdevState *st, const VhNodeDevice *dev,
         const VhRegistryEntry *e = g_ptr_array_index(entries, i);
         const VhNodeDevice *peer;
 
-        if (e->group != g_array_index(groups, guint, groups->len - 1) ||
-            e->role != VH_ROLE_HELD)
+        if (e->group != group || e->role != VH_ROLE_HELD)
             continue;
         peer = vh_node_device_list_lookup(st->list, &e->addr);
         vh_plan_add(plan, &e->addr, peer ? peer->driver : e->driver,
@@ -705,8 +704,7 @@ vh_hostdev_plan_reattach(VhHostdevState *st, const VhNodeDevice *dev,
     for (i = entries->len; i > 0; i--) {
         const VhRegistryEntry *e = g_ptr_array_index(entries, i - 1);
 
-        if (e->group == g_array_index(groups, guint, groups->len - 1) &&
-            e->role == VH_ROLE_HELD)
+        if (e->group == group && e->role == VH_ROLE_HELD)
             vh_registry_remove(journal->after, &e->addr);
     }
     return TRUE;
