@@ -384,6 +384,318 @@ test_hold_driver(Host *host, gconstpointer data)
     assert_driver(host, "0000:01:02.0", "e1000");
 }
 
+/* Put @addr on @driver behind the manager's back (no registry entry), as
+ * a raw sysfs write sequence or another tool would. */
+static void
+bind_behind_our_back(Host *host, const char *addr, const char *driver)
+{
+    g_autoptr(GError) err = NULL;
+    VhPciAddress a = addr_of(addr);
+
+    g_assert_true(vh_pci_driver_bind(&host->h, &a, driver, &err));
+    g_assert_no_error(err);
+    assert_driver(host, addr, driver);
+}
+
+/* A write since the @from'th whose resolved "PATH=VALUE" ends with @write. */
+static gboolean
+writes_contain(Host *host, guint from, const char *write)
+{
+    const GPtrArray *writes = vh_fake_kernel_writes(host->kernel);
+    guint i;
+
+    for (i = from; i < writes->len; i++) {
+        if (g_str_has_suffix(g_ptr_array_index(writes, i), write))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* --force gives a device we did not detach to the driver that claims it. */
+static void
+test_reattach_force(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plain = NULL;
+    g_autoptr(VhPlan) dry = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) edu = NULL;
+    g_autoptr(VhPlan) host_driver = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *dry_text = NULL;
+    g_autofree char *edu_text = NULL;
+    g_autofree char *host_text = NULL;
+    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress edu_addr = addr_of("0000:00:03.0");
+    guint writes;
+
+    bind_behind_our_back(host, "0000:01:01.0", "vfio-pci");
+    g_assert_true(node_exists(host, "vfio/4"));
+
+    /* Without --force it is left alone. */
+    g_assert_true(vh_hostdev_reattach(&host->h, &nic, FALSE, &plain, &err));
+    g_assert_cmpuint(plain->moves->len, ==, 0);
+    assert_driver(host, "0000:01:01.0", "vfio-pci");
+
+    /* --dry-run says what would happen and writes nothing. */
+    writes = vh_fake_kernel_writes(host->kernel)->len;
+    g_assert_true(vh_hostdev_reattach_force(&host->h, &nic, TRUE, &dry, &err));
+    g_assert_no_error(err);
+    dry_text = vh_plan_format(dry);
+    g_assert_cmpstr(dry_text, ==, "0000:01:01.0: vfio-pci -> the host driver "
+                    "that claims it (forced): clear driver_override, unbind, "
+                    "drivers_probe\n");
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+
+    g_assert_true(vh_hostdev_reattach_force(&host->h, &nic, FALSE, &plan, &err));
+    g_assert_no_error(err);
+    assert_driver(host, "0000:01:01.0", "e1000");
+    g_assert_false(node_exists(host, "vfio/4"));
+    text = vh_plan_format(plan);
+    g_assert_cmpstr(text, ==, "0000:01:01.0: vfio-pci -> e1000 (forced)\n");
+    /* The documented sequence: override cleared, unbind, drivers_probe. */
+    g_assert_true(writes_contain(host, writes,
+                  "/0000:01:01.0/driver_override=\n"));
+    g_assert_true(writes_contain(host, writes,
+                  "/vfio-pci/unbind=0000:01:01.0"));
+    g_assert_true(writes_contain(host, writes,
+                  "/drivers_probe=0000:01:01.0"));
+    g_assert_false(state_file_exists(host, "journal.json"));
+    {
+        g_autoptr(VhRegistry) reg = vh_registry_load(host->state_dir, &err);
+        g_autoptr(GPtrArray) entries = vh_registry_entries(reg);
+        g_assert_cmpuint(entries->len, ==, 0);      /* nothing recorded */
+    }
+
+    /* No host driver claims edu: it ends on no driver, and the plan says so. */
+    bind_behind_our_back(host, "0000:00:03.0", "pci-stub");
+    g_assert_true(vh_hostdev_reattach_force(&host->h, &edu_addr, FALSE, &edu,
+                                            &err));
+    g_assert_no_error(err);
+    assert_driver(host, "0000:00:03.0", NULL);
+    edu_text = vh_plan_format(edu);
+    g_assert_cmpstr(edu_text, ==, "0000:00:03.0: pci-stub -> no driver (forced)\n"
+                    "no host driver claims 0000:00:03.0: it stays on no driver "
+                    "(load its driver's module and run this again)\n");
+
+    /* A device on a host driver: nothing to give back, nothing written. */
+    writes = vh_fake_kernel_writes(host->kernel)->len;
+    g_assert_true(vh_hostdev_reattach_force(&host->h, &nic, FALSE,
+                                            &host_driver, &err));
+    g_assert_cmpuint(host_driver->moves->len, ==, 0);
+    host_text = vh_plan_format(host_driver);
+    g_assert_cmpstr(host_text, ==, "0000:01:01.0 is on e1000, a host driver: "
+                    "nothing to give back\n");
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+}
+
+/* What is someone's is refused with --force: the normal path owns it. */
+static void
+test_reattach_force_refusals(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) refused = NULL;
+    VhDetachOptions opts = { .hold = TRUE };
+    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress peer = addr_of("0000:01:02.0");
+    guint writes;
+
+    /* 01:02.0 is on pci-stub already: the detach leaves it unrecorded,
+     * but the group is manual's. */
+    bind_behind_our_back(host, "0000:01:02.0", "pci-stub");
+    g_assert_true(vh_hostdev_detach(&host->h, &nic, &opts, &plan, &err));
+    g_assert_no_error(err);
+    writes = vh_fake_kernel_writes(host->kernel)->len;
+
+    g_assert_false(vh_hostdev_reattach_force(&host->h, &nic, FALSE, &refused,
+                                             &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT);
+    g_assert_cmpstr(err->message, ==, "0000:01:01.0 belongs to manual "
+                    "(assigned, on vfio-pci, was e1000): --force is for devices "
+                    "virt-hostdev did not detach; give it back with "
+                    "`virt-hostdev nodedev-reattach 0000:01:01.0` without "
+                    "--force");
+    g_assert_null(refused);
+    g_clear_error(&err);
+
+    g_assert_false(vh_hostdev_reattach_force(&host->h, &peer, FALSE, &refused,
+                                             &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT);
+    g_assert_cmpstr(err->message, ==, "0000:01:02.0 (pci-stub): IOMMU group 4 "
+                    "belongs to manual, and a host driver on 0000:01:02.0 "
+                    "would make it not viable; release the group first "
+                    "(`virt-hostdev nodedev-reattach` of its devices)");
+    g_clear_error(&err);
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+    assert_driver(host, "0000:01:01.0", "vfio-pci");
+    assert_driver(host, "0000:01:02.0", "pci-stub");
+}
+
+/* A process with the group's node open: the unbind would wait for it. */
+static void
+test_reattach_force_in_use(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    VhPciAddress edu = addr_of("0000:00:03.0");
+    guint writes;
+
+    bind_behind_our_back(host, "0000:00:03.0", "vfio-pci");
+    g_assert_true(vh_fake_sysfs_add_file(host->fakeproc, "4242/comm",
+                                         "qemu-system-x86\n", &err));
+    g_assert_true(vh_fake_sysfs_add_raw_link(host->fakeproc, "4242/fd/17",
+                                             "/dev/vfio/3", &err));
+    g_assert_no_error(err);
+    writes = vh_fake_kernel_writes(host->kernel)->len;
+
+    g_assert_false(vh_hostdev_reattach_force(&host->h, &edu, FALSE, &plan,
+                                             &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT);
+    g_assert_cmpstr(err->message, ==, "0000:00:03.0 (vfio-pci): /dev/vfio/3 is "
+                    "open by pid 4242 (qemu-system-x86); a guest or program "
+                    "uses its group: stop it first (`virt-hostdev who-holds "
+                    "0000:00:03.0`)");
+    g_assert_null(plan);
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+    assert_driver(host, "0000:00:03.0", "vfio-pci");
+}
+
+/* A failed write is undone; a crash is rolled back by recover. */
+static void
+test_reattach_force_undo_recover(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) failed = NULL;
+    g_autoptr(VhPlan) recovered = NULL;
+    g_autoptr(VhJournal) journal = vh_journal_new("force-reattach", "manual");
+    g_autofree char *text = NULL;
+    VhPciAddress nic = addr_of("0000:01:01.0");
+
+    bind_behind_our_back(host, "0000:01:01.0", "vfio-pci");
+    vh_fake_kernel_fail_write(host->kernel, "drivers_probe", 1, EIO);
+    g_assert_false(vh_hostdev_reattach_force(&host->h, &nic, FALSE, &failed,
+                                             &err));
+    g_assert_nonnull(strstr(err->message, "0000:01:01.0 (vfio-pci): cannot "
+                            "give it back to a host driver: "));
+    g_clear_error(&err);
+    assert_driver(host, "0000:01:01.0", "vfio-pci");
+    g_assert_false(state_file_exists(host, "journal.json"));
+
+    /* A crash inside the step, after the unbind: the journal says
+     * vfio-pci -> (the kernel's choice), next 0. */
+    vh_journal_add_step(journal, &nic, "vfio-pci", NULL);
+    g_assert_true(vh_journal_save(journal, host->state_dir, &err));
+    g_assert_true(vh_sysfs_write(host->sysfs,
+                                 "bus/pci/devices/0000:01:01.0/driver_override",
+                                 "\n", &err));
+    g_assert_true(vh_sysfs_write(host->sysfs, "bus/pci/drivers/vfio-pci/unbind",
+                                 "0000:01:01.0", &err));
+    g_assert_no_error(err);
+    assert_driver(host, "0000:01:01.0", NULL);
+
+    g_assert_true(vh_hostdev_recover(&host->h, &recovered, &err));
+    g_assert_no_error(err);
+    assert_driver(host, "0000:01:01.0", "vfio-pci");
+    g_assert_false(state_file_exists(host, "journal.json"));
+    text = vh_plan_format(recovered);
+    g_assert_cmpstr(text, ==, "0000:01:01.0: no driver -> vfio-pci (rolled back)\n"
+                    "rolled back the interrupted force-reattach for manual\n");
+}
+
+/* Several devices are one operation: all of them, or none. */
+static void
+test_detach_many(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) both = NULL;
+    g_autoptr(VhPlan) refused = NULL;
+    g_autoptr(VhPlan) back = NULL;
+    g_autoptr(VhPlan) back2 = NULL;
+    g_autoptr(VhRegistry) reg = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *both_text = NULL;
+    g_autofree char *back_text = NULL;
+    VhDetachOptions opts = { .hold = TRUE };
+    const VhPciAddress two[] = { addr_of("0000:01:01.0"), addr_of("0000:00:03.0") };
+    const VhPciAddress group4[] = { addr_of("0000:01:01.0"), addr_of("0000:01:02.0") };
+    const VhPciAddress with_bridge[] = { addr_of("0000:00:03.0"), addr_of("0000:00:04.0") };
+    guint writes = vh_fake_kernel_writes(host->kernel)->len;
+
+    /* With threads, groups 4 and 3 run side by side: same outcome. */
+    host->h.threads = GPOINTER_TO_UINT(data);
+    /* A bridge in the list: refused before anything moves. */
+    g_assert_false(vh_hostdev_detach_many(&host->h, with_bridge, 2, &opts,
+                                          &refused, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_null(refused);
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+    assert_driver(host, "0000:00:03.0", NULL);
+
+    g_assert_true(vh_hostdev_detach_many(&host->h, two, 2, &opts, &plan, &err));
+    g_assert_no_error(err);
+    text = vh_plan_format(plan);
+    g_assert_cmpstr(text, ==, "0000:01:01.0: e1000 -> vfio-pci (assigned)\n"
+                              "0000:01:02.0: e1000 -> pci-stub (held)\n"
+                              "0000:00:03.0: no driver -> vfio-pci (assigned)\n");
+    assert_driver(host, "0000:00:03.0", "vfio-pci");
+    assert_driver(host, "0000:01:02.0", "pci-stub");
+    reg = vh_registry_load(host->state_dir, &err);
+    g_assert_cmpint(vh_registry_lookup(reg, &two[1])->role, ==, VH_ROLE_ASSIGNED);
+    g_assert_null(vh_registry_lookup(reg, &two[1])->original_driver);
+
+    /* Both reattached in one operation: the group's peer goes back too. */
+    g_assert_true(vh_hostdev_reattach_many(&host->h, two, 2, FALSE, &back, &err));
+    g_assert_no_error(err);
+    back_text = vh_plan_format(back);
+    g_assert_cmpstr(back_text, ==, "0000:01:01.0: vfio-pci -> e1000 (assigned)\n"
+                                   "0000:01:02.0: pci-stub -> e1000 (held)\n"
+                                   "0000:00:03.0: vfio-pci -> no driver (assigned)\n");
+    assert_driver(host, "0000:01:02.0", "e1000");
+    assert_driver(host, "0000:00:03.0", NULL);
+
+    /* Both endpoints of group 4 named: the second is assigned, not held. */
+    g_assert_true(vh_hostdev_detach_many(&host->h, group4, 2, &opts, &both, &err));
+    g_assert_no_error(err);
+    both_text = vh_plan_format(both);
+    g_assert_cmpstr(both_text, ==, "0000:01:01.0: e1000 -> vfio-pci (assigned)\n"
+                                   "0000:01:02.0: e1000 -> vfio-pci (assigned)\n");
+    assert_driver(host, "0000:01:02.0", "vfio-pci");
+    g_assert_true(vh_hostdev_reattach_many(&host->h, group4, 2, FALSE, &back2, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(back2->moves->len, ==, 2);
+    g_assert_cmpuint(back2->notes->len, ==, 0);
+    assert_driver(host, "0000:01:01.0", "e1000");
+    assert_driver(host, "0000:01:02.0", "e1000");
+}
+
+/* A step that fails in one lane: every lane's steps are undone. */
+static void
+test_detach_many_failure(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    VhDetachOptions opts = { .hold = TRUE };
+    const VhPciAddress two[] = { addr_of("0000:01:01.0"), addr_of("0000:00:03.0") };
+
+    host->h.threads = GPOINTER_TO_UINT(data);
+    /* The second drivers_probe fails, in whichever lane it falls. */
+    vh_fake_kernel_fail_write(host->kernel, "drivers_probe", 2, EIO);
+    g_assert_false(vh_hostdev_detach_many(&host->h, two, 2, &opts, &plan, &err));
+    g_assert_nonnull(err);
+    g_test_message("%s", err->message);
+    g_assert_null(plan);
+    assert_driver(host, "0000:01:01.0", "e1000");
+    assert_driver(host, "0000:01:02.0", "e1000");
+    assert_driver(host, "0000:00:03.0", NULL);
+    g_assert_false(node_exists(host, "vfio/3"));
+    g_assert_false(node_exists(host, "vfio/4"));
+    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(state_file_exists(host, "registry.json"));
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Host, NULL, host_setup, fn, host_teardown)
 
@@ -399,6 +711,17 @@ main(int argc, char **argv)
     ADD("/hostdev/detach/guard", test_guard);
     ADD("/hostdev/detach/failed-step-undone", test_failed_step_undone);
     ADD("/hostdev/detach/hold-driver", test_hold_driver);
+    ADD("/hostdev/detach/many", test_detach_many);
+    g_test_add("/hostdev/detach/many-threads", Host, GUINT_TO_POINTER(4),
+               host_setup, test_detach_many, host_teardown);
+    ADD("/hostdev/detach/many-failure", test_detach_many_failure);
+    g_test_add("/hostdev/detach/many-failure-threads", Host,
+               GUINT_TO_POINTER(4), host_setup, test_detach_many_failure,
+               host_teardown);
+    ADD("/hostdev/reattach/force", test_reattach_force);
+    ADD("/hostdev/reattach/force-refusals", test_reattach_force_refusals);
+    ADD("/hostdev/reattach/force-in-use", test_reattach_force_in_use);
+    ADD("/hostdev/reattach/force-undo-recover", test_reattach_force_undo_recover);
     ADD("/hostdev/recover", test_recover);
     ADD("/hostdev/recover/commit", test_recover_commit);
     return g_test_run();

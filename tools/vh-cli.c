@@ -36,6 +36,9 @@
 #include "vh-qemu-argv.h"
 #include "vh-sysfs.h"
 
+/* Threads for the IOMMU groups of one operation (VIRT_HOSTDEV_THREADS). */
+#define VH_CLI_THREADS 8
+
 enum {
     VH_EXIT_OK = 0,
     VH_EXIT_FAILED = 1,
@@ -595,6 +598,7 @@ vh_cli_hostdev(VhCli *cli, VhHostdev *ret_h, GError **error)
     const char *dev_root = cli->hooks && cli->hooks->dev_root ?
                            cli->hooks->dev_root : "/dev";
     const char *timeout = g_getenv("VIRT_HOSTDEV_TIMEOUT_MS");
+    const char *threads = g_getenv("VIRT_HOSTDEV_THREADS");
     VhHostdev h = { 0 };
 
     if (!(h.sysfs = vh_cli_sysfs(cli, error)) || !vh_cli_proc(cli, error))
@@ -614,6 +618,10 @@ vh_cli_hostdev(VhCli *cli, VhHostdev *ret_h, GError **error)
         h.load_module_data = cli->opts.sysfs_root;
     }
     h.fault = g_getenv("VIRT_HOSTDEV_FAULT");
+    /* IOMMU groups side by side; a test's simulated kernel takes writes
+     * one at a time anyway. */
+    h.threads = threads ? (guint) g_ascii_strtoull(threads, NULL, 10)
+                        : VH_CLI_THREADS;
     h.timeout_ms = timeout ? (guint) g_ascii_strtoull(timeout, NULL, 10) : 0;
     *ret_h = h;
     return TRUE;
@@ -653,6 +661,38 @@ vh_cli_driver_name(const char *given, const char *def, const char *option,
     return TRUE;
 }
 
+/* The devices named on the command line (argv[1..argc-1]), in order, each
+ * once, and their virsh names joined for messages. */
+static gboolean
+vh_cli_parse_devices(int argc, char **argv, GArray **ret_addrs,
+                     char **ret_names, GError **error)
+{
+    g_autoptr(GArray) addrs = g_array_new(FALSE, FALSE, sizeof(VhPciAddress));
+    g_autoptr(GString) names = g_string_new(NULL);
+    int i;
+    guint j;
+
+    for (i = 1; i < argc; i++) {
+        VhPciAddress addr;
+        gboolean seen = FALSE;
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (!vh_pci_address_parse(argv[i], &addr, error))
+            return FALSE;
+        for (j = 0; j < addrs->len; j++)
+            seen = seen || vh_pci_address_equal(&g_array_index(addrs, VhPciAddress, j),
+                                                &addr);
+        if (seen)
+            continue;
+        g_array_append_val(addrs, addr);
+        g_string_append_printf(names, "%s%s", names->len ? ", " : "",
+                               vh_pci_address_nodedev_name(&addr, buf));
+    }
+    *ret_addrs = g_steal_pointer(&addrs);
+    *ret_names = g_string_free(g_steal_pointer(&names), FALSE);
+    return TRUE;
+}
+
 static gboolean
 vh_cli_nodedev_detach(VhCli *cli, const VhCliVerb *verb, int argc,
                       char **argv, GError **error)
@@ -684,12 +724,14 @@ vh_cli_nodedev_detach(VhCli *cli, const VhCliVerb *verb, int argc,
     };
     VhDetachOptions opts = { 0 };
     VhHostdev h;
-    VhPciAddress addr;
+    g_autoptr(GArray) addrs = NULL;
+    g_autofree char *names = NULL;
+    guint i;
     char buf[VH_PCI_ADDRESS_BUFLEN];
 
-    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, -1, error))
         return FALSE;
-    if (!vh_pci_address_parse(argv[1], &addr, error))
+    if (!vh_cli_parse_devices(argc, argv, &addrs, &names, error))
         return FALSE;
     if (!vh_cli_driver_name(driver, "vfio-pci", "--driver", &opts.driver,
                             error))
@@ -702,16 +744,45 @@ vh_cli_nodedev_detach(VhCli *cli, const VhCliVerb *verb, int argc,
     opts.dry_run = dry_run;
     opts.force = force;
     if (!vh_cli_hostdev(cli, &h, error) ||
-        !vh_hostdev_detach(&h, &addr, &opts, &plan, error))
+        !vh_hostdev_detach_many(&h, (VhPciAddress *) addrs->data, addrs->len,
+                                &opts, &plan, error))
         return FALSE;
     if (dry_run) {
-        g_print("Plan to detach %s (nothing changed):\n",
-                vh_pci_address_nodedev_name(&addr, buf));
+        g_print("Plan to detach %s (nothing changed):\n", names);
     } else {
-        g_print("Device %s detached\n", vh_pci_address_nodedev_name(&addr, buf));
+        for (i = 0; i < addrs->len; i++)
+            g_print("Device %s detached\n", vh_pci_address_nodedev_name(
+                        &g_array_index(addrs, VhPciAddress, i), buf));
     }
     vh_cli_print_plan(plan, "  ");
     return TRUE;
+}
+
+/* "Device NAME re-attached" for each named device that moved, then the
+ * plan. */
+static void
+vh_cli_print_reattached(const VhPlan *plan, const GArray *addrs,
+                        const char *names, gboolean dry_run)
+{
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+    guint j;
+
+    if (dry_run)
+        g_print("Plan to re-attach %s (nothing changed):\n", names);
+    for (i = 0; !dry_run && i < addrs->len; i++) {
+        const VhPciAddress *addr = &g_array_index(addrs, VhPciAddress, i);
+
+        for (j = 0; j < plan->moves->len; j++) {
+            const VhPlanMove *m = g_ptr_array_index(plan->moves, j);
+            if (vh_pci_address_equal(&m->addr, addr)) {
+                g_print("Device %s re-attached\n",
+                        vh_pci_address_nodedev_name(addr, buf));
+                break;
+            }
+        }
+    }
+    vh_cli_print_plan(plan, plan->moves->len > 0 || dry_run ? "  " : "");
 }
 
 static gboolean
@@ -720,28 +791,46 @@ vh_cli_nodedev_reattach(VhCli *cli, const VhCliVerb *verb, int argc,
 {
     g_autoptr(VhPlan) plan = NULL;
     gboolean dry_run = FALSE;
+    gboolean force = FALSE;
     const GOptionEntry entries[] = {
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
           "Print the plan and change nothing", NULL },
+        { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+          "Give a device virt-hostdev did not detach (on vfio-pci, pci-stub "
+          "or none) to the host driver that claims it", NULL },
         G_OPTION_ENTRY_NULL
     };
     VhHostdev h;
-    VhPciAddress addr;
+    g_autoptr(GArray) addrs = NULL;
+    g_autofree char *names = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
 
-    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, -1, error))
         return FALSE;
-    if (!vh_pci_address_parse(argv[1], &addr, error))
+    if (!vh_cli_parse_devices(argc, argv, &addrs, &names, error))
         return FALSE;
-    if (!vh_cli_hostdev(cli, &h, error) ||
-        !vh_hostdev_reattach(&h, &addr, dry_run, &plan, error))
+    if (!vh_cli_hostdev(cli, &h, error))
         return FALSE;
-    vh_pci_address_nodedev_name(&addr, buf);
-    if (dry_run)
-        g_print("Plan to re-attach %s (nothing changed):\n", buf);
-    else if (plan->moves->len > 0)
-        g_print("Device %s re-attached\n", buf);
-    vh_cli_print_plan(plan, plan->moves->len > 0 || dry_run ? "  " : "");
+    if (!force) {
+        if (!vh_hostdev_reattach_many(&h, (VhPciAddress *) addrs->data,
+                                      addrs->len, dry_run, &plan, error))
+            return FALSE;
+        vh_cli_print_reattached(plan, addrs, names, dry_run);
+        return TRUE;
+    }
+    /* --force: one operation per device, each checked on its own. */
+    for (i = 0; i < addrs->len; i++) {
+        g_autoptr(VhPlan) one = NULL;
+        g_autoptr(GArray) single = g_array_new(FALSE, FALSE, sizeof(VhPciAddress));
+        VhPciAddress *addr = &g_array_index(addrs, VhPciAddress, i);
+
+        if (!vh_hostdev_reattach_force(&h, addr, dry_run, &one, error))
+            return FALSE;
+        g_array_append_val(single, *addr);
+        vh_cli_print_reattached(one, single,
+                                vh_pci_address_nodedev_name(addr, buf), dry_run);
+    }
     return TRUE;
 }
 
@@ -1431,15 +1520,16 @@ static const VhCliVerb vh_cli_verbs[] = {
       "in-use (owned by someone), host-critical (what the host uses on it), "
       "no-reset (a warning).",
       vh_cli_nodedev_info },
-    { "nodedev-detach", "DEVICE",
+    { "nodedev-detach", "DEVICE...",
       "Detach DEVICE for assignment (vfio-pci) and hold the other endpoints "
       "of its IOMMU group on pci-stub, recording the owner; refuses what the "
-      "host uses unless --force.",
+      "host uses unless --force.  Several devices are one operation.",
       vh_cli_nodedev_detach },
-    { "nodedev-reattach", "DEVICE",
+    { "nodedev-reattach", "DEVICE...",
       "Give DEVICE back to the driver it had; the last assigned device of a "
       "group gives the held peers back too.  A device virt-hostdev did not "
-      "detach is left alone.",
+      "detach is left alone, unless --force: then the host driver that "
+      "claims it takes it.",
       vh_cli_nodedev_reattach },
     { "nodedev-reset", "DEVICE",
       "Reset DEVICE through the kernel (its reset attribute) and show the "

@@ -36,9 +36,10 @@ void vh_plan_add(VhPlan *plan, const VhPciAddress *addr, const char *from,
                  const char *to, VhHostdevRole role);
 void vh_plan_note(VhPlan *plan, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-/* Run @journal step by step, each persisted before it runs; commit the
- * registry it carries at the end.  A failed step undoes what ran (the
- * registry stays as it was); a crash leaves the journal for recover. */
+/* Run @journal's moves, each persisted before it runs (IOMMU groups side
+ * by side when h->threads > 1); commit the registry it carries at the
+ * end.  A failed step undoes what ran (the registry stays as it was); a
+ * crash leaves the journal for recover. */
 gboolean vh_hostdev_run(const VhHostdev *h, VhJournal *journal,
                         GError **error);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vh-error.h"
+#include "vh-holders.h"
 #include "vh-host-usage.h"
 #include "vh-hostdev.h"
 #include "vh-hostdev-priv.h"
@@ -16,6 +17,7 @@
 
 #define VH_HOLD_DRIVER "pci-stub"
 #define VH_DEFAULT_OWNER "manual"
+#define VH_OP_FORCE_REATTACH "force-reattach"
 
 /* ---- plans -------------------------------------------------------------- */
 
@@ -87,6 +89,7 @@ vh_plan_format(const VhPlan *plan)
                                m->from ? m->from : "no driver",
                                m->to ? m->to : "no driver",
                                m->rollback ? "rolled back"
+                               : m->forced ? "forced"
                                            : vh_hostdev_role_string(m->role));
     }
     for (i = 0; i < plan->notes->len; i++)
@@ -127,6 +130,26 @@ vh_hostdev_move(const VhHostdev *h, const VhPciAddress *addr, const char *to,
     return vh_pci_driver_restore(h, addr, to, error);
 }
 
+/* How a step of an operation runs. */
+typedef gboolean (*VhStepFunc)(const VhHostdev *h, const VhJournalStep *step,
+                               GError **error);
+
+static gboolean
+vh_hostdev_step_move(const VhHostdev *h, const VhJournalStep *step,
+                     GError **error)
+{
+    return vh_hostdev_move(h, &step->addr, step->to_driver, error);
+}
+
+/* A force-reattach step: whichever host driver the kernel picks ("to" is
+ * null in the journal: not known before). */
+static gboolean
+vh_hostdev_step_release(const VhHostdev *h, const VhJournalStep *step,
+                        GError **error)
+{
+    return vh_pci_driver_release(h, &step->addr, NULL, error);
+}
+
 /* Put steps [0, @upto] back on their "from" drivers, last first. */
 static gboolean
 vh_hostdev_undo(const VhHostdev *h, const VhJournal *journal, guint upto,
@@ -161,19 +184,138 @@ vh_hostdev_undo(const VhHostdev *h, const VhJournal *journal, guint upto,
     return ok;
 }
 
+/* ---- running lanes in parallel -------------------------------------------- */
+
 /*
- * Run @journal: persist it, then each step with its index persisted
- * before it; commit the registry and drop the journal at the end.  On a
- * failed step, undo what ran and leave the registry as it was.
+ * Steps of different IOMMU groups are independent: each group is a lane
+ * whose steps run in order, and lanes run side by side in threads.  The
+ * kernel work of a rebinding is mostly waiting (the old driver's remove,
+ * power-state delays, RCU grace periods), so lanes overlap it.
  */
-gboolean
-vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
+typedef struct {
+    const VhHostdev *h;
+    const VhJournal *journal;
+    VhStepFunc run_step;
+    GMutex lock;
+    GError *failure;            /* the first failure, under @lock */
+} VhLanes;
+
+static void
+vh_hostdev_lane_run(gpointer data, gpointer user_data)
 {
-    g_autoptr(GError) failure = NULL;
-    g_autoptr(GError) undo = NULL;
+    GArray *lane = data;
+    VhLanes *all = user_data;
+    guint i;
+
+    for (i = 0; i < lane->len; i++) {
+        guint n = g_array_index(lane, guint, i);
+        const VhJournalStep *step = g_ptr_array_index(all->journal->steps, n);
+        g_autoptr(GError) err = NULL;
+        VhHostdev stepctx;
+        gboolean stop;
+
+        g_mutex_lock(&all->lock);
+        stop = all->failure != NULL;
+        g_mutex_unlock(&all->lock);
+        if (stop)
+            return;
+        stepctx = vh_hostdev_for_step(all->h, all->journal->operation, n);
+        if (!all->run_step(&stepctx, step, &err)) {
+            g_mutex_lock(&all->lock);
+            if (!all->failure)
+                all->failure = g_steal_pointer(&err);
+            g_mutex_unlock(&all->lock);
+            return;
+        }
+    }
+}
+
+/* The steps' indexes by IOMMU group, in order of first appearance
+ * (GArray of guint each); a device in no group is a lane of its own. */
+static GPtrArray *
+vh_hostdev_lanes(const VhHostdev *h, const VhJournal *journal)
+{
+    g_autoptr(GHashTable) by_group = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                           g_free, NULL);
+    GPtrArray *lanes = g_ptr_array_new_with_free_func((GDestroyNotify) g_array_unref);
     guint i;
 
     for (i = 0; i < journal->steps->len; i++) {
+        const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
+        g_autofree char *link = vh_sysfs_pci_device_relpath(&step->addr, "iommu_group");
+        g_autofree char *group = NULL;
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+        GArray *lane;
+
+        if (!vh_sysfs_read_link_name(h->sysfs, link, &group, NULL) || !group)
+            group = g_strdup(vh_pci_address_format(&step->addr, buf));
+        if (!(lane = g_hash_table_lookup(by_group, group))) {
+            lane = g_array_new(FALSE, FALSE, sizeof(guint));
+            g_ptr_array_add(lanes, lane);
+            g_hash_table_insert(by_group, g_steal_pointer(&group), lane);
+        }
+        g_array_append_val(lane, i);
+    }
+    return lanes;
+}
+
+/*
+ * Run @lanes side by side, at most h->threads at a time.  The journal is
+ * written once before, with next at the last step: from then on every
+ * step may have run, and recover undoes them all (undoing a step that did
+ * not run changes nothing).  FALSE with @failure set when a step failed;
+ * the other lanes stop before their next step.
+ */
+static gboolean
+vh_hostdev_run_lanes(const VhHostdev *h, VhJournal *journal,
+                     VhStepFunc run_step, GPtrArray *lanes, GError **failure)
+{
+    VhLanes all = { .h = h, .journal = journal, .run_step = run_step };
+    GThreadPool *pool;
+    guint i;
+
+    journal->next = journal->steps->len - 1;
+    if (!vh_journal_save(journal, h->state_dir, failure))
+        return FALSE;
+    g_mutex_init(&all.lock);
+    pool = g_thread_pool_new(vh_hostdev_lane_run, &all,
+                             (gint) MIN(h->threads, lanes->len), TRUE, NULL);
+    for (i = 0; i < lanes->len; i++)
+        g_thread_pool_push(pool, g_ptr_array_index(lanes, i), NULL);
+    g_thread_pool_free(pool, FALSE, TRUE);      /* waits for every lane */
+    g_mutex_clear(&all.lock);
+    if (all.failure) {
+        g_propagate_error(failure, all.failure);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * Run @journal: persist it, then each step with its index persisted
+ * before it (or, with h->threads > 1 and steps in several IOMMU groups,
+ * the groups side by side, vh_hostdev_run_lanes()); commit the registry
+ * and drop the journal at the end.  On a failed step, undo what ran and
+ * leave the registry as it was.
+ */
+static gboolean
+vh_hostdev_run_steps(const VhHostdev *h, VhJournal *journal,
+                     VhStepFunc run_step, GError **error)
+{
+    g_autoptr(GError) failure = NULL;
+    g_autoptr(GError) undo = NULL;
+    g_autoptr(GPtrArray) lanes = NULL;
+    guint i = 0;
+
+    if (h->threads > 1 && journal->steps->len > 1 &&
+        (lanes = vh_hostdev_lanes(h, journal))->len > 1) {
+        /* A failure anywhere may leave any step run in part. */
+        if (!vh_hostdev_run_lanes(h, journal, run_step, lanes, &failure))
+            i = journal->steps->len - 1;
+        else
+            i = journal->steps->len;
+    }
+    for (; i < journal->steps->len && !failure; i++) {
         const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
         VhHostdev stepctx;
 
@@ -182,7 +324,7 @@ vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
         if (!vh_journal_save(journal, h->state_dir, &failure))
             break;
         stepctx = vh_hostdev_for_step(h, journal->operation, i);
-        if (!vh_hostdev_move(&stepctx, &step->addr, step->to_driver, &failure))
+        if (!run_step(&stepctx, step, &failure))
             break;
     }
     if (!failure) {
@@ -209,6 +351,12 @@ vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
     }
     g_propagate_error(error, g_steal_pointer(&failure));
     return FALSE;
+}
+
+gboolean
+vh_hostdev_run(const VhHostdev *h, VhJournal *journal, GError **error)
+{
+    return vh_hostdev_run_steps(h, journal, vh_hostdev_step_move, error);
 }
 
 /* ---- checks shared by operations ------------------------------------------------ */
@@ -282,6 +430,41 @@ vh_hostdev_guard(const VhHostdev *h, const GPtrArray *moves, gboolean force,
 
 /* ---- detach ------------------------------------------------------------------- */
 
+/*
+ * @dev was planned by an earlier device of the same request: named twice,
+ * nothing to add; planned as a held peer, it is named itself now, so it
+ * goes to @driver with the same role as the device that planned it.
+ */
+static gboolean
+vh_hostdev_plan_upgrade(const VhNodeDevice *dev, const VhRegistryEntry *mine,
+                        const VhDetachOptions *opts, const char *driver,
+                        VhPlan *plan, VhJournal *journal)
+{
+    g_autoptr(VhRegistryEntry) entry = NULL;
+    guint i;
+
+    if (mine->role != VH_ROLE_HELD)
+        return TRUE;
+    entry = vh_registry_entry_copy(mine);
+    entry->role = opts->hold ? VH_ROLE_ASSIGNED : VH_ROLE_DETACHED;
+    g_free(entry->driver);
+    entry->driver = g_strdup(driver);
+    for (i = 0; i < journal->steps->len; i++) {
+        VhJournalStep *step = g_ptr_array_index(journal->steps, i);
+        VhPlanMove *move = g_ptr_array_index(plan->moves, i);
+
+        if (!vh_pci_address_equal(&step->addr, &dev->addr))
+            continue;
+        g_free(step->to_driver);
+        step->to_driver = g_strdup(driver);
+        g_free(move->to);
+        move->to = g_strdup(driver);
+        move->role = entry->role;
+    }
+    vh_registry_set(journal->after, entry);
+    return TRUE;
+}
+
 static gboolean
 vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
                        const VhNodeDevice *dev, const VhDetachOptions *opts,
@@ -290,7 +473,10 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
 {
     GPtrArray *members = vh_node_device_list_group(st->list, dev);
     const char *group_owner;
-    const VhRegistryEntry *mine = vh_registry_lookup(st->registry, &dev->addr);
+    /* Earlier devices of the same request are in journal->after already. */
+    const VhRegistryEntry *mine = vh_registry_lookup(journal->after, &dev->addr);
+    const VhRegistryEntry *before = vh_registry_lookup(st->registry, &dev->addr);
+    gboolean mine_is_new = mine && !before;
     g_autoptr(GPtrArray) blockers = NULL;
     const char *hold;
     char buf[VH_PCI_ADDRESS_BUFLEN];
@@ -311,7 +497,7 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
                     buf, dev->driver ? dev->driver : "no driver");
         return FALSE;
     }
-    group_owner = vh_registry_group_owner(st->registry, dev->group);
+    group_owner = vh_registry_group_owner(journal->after, dev->group);
     if (group_owner && !g_str_equal(group_owner, owner)) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s (%s): IOMMU group %u belongs to %s; release it there "
@@ -320,6 +506,8 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
                     group_owner);
         return FALSE;
     }
+    if (mine_is_new)
+        return vh_hostdev_plan_upgrade(dev, mine, opts, driver, plan, journal);
     if (mine && mine->role == VH_ROLE_HELD) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s is held on %s for %s as a peer of an assigned device; "
@@ -334,7 +522,9 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
             .role = opts->hold ? VH_ROLE_ASSIGNED : VH_ROLE_DETACHED,
             .owner = (char *) owner,
             .driver = (char *) driver,
-            .original_driver = mine ? mine->original_driver : dev->driver,
+            /* From the registry as it was: vh_registry_set() below
+             * replaces (frees) @mine in journal->after. */
+            .original_driver = before ? before->original_driver : dev->driver,
             .group = dev->group,
         };
         if (g_strcmp0(dev->driver, driver) != 0) {
@@ -355,6 +545,10 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
         char pbuf[VH_PCI_ADDRESS_BUFLEN];
 
         if (peer == dev)
+            continue;
+        /* Planned by an earlier device of this request. */
+        if (vh_registry_lookup(journal->after, &peer->addr) &&
+            !vh_registry_lookup(st->registry, &peer->addr))
             continue;
         vh_pci_address_format(&peer->addr, pbuf);
         if (!opts->hold) {
@@ -382,6 +576,14 @@ gboolean
 vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
                   const VhDetachOptions *opts, VhPlan **ret_plan,
                   GError **error)
+{
+    return vh_hostdev_detach_many(h, addr, 1, opts, ret_plan, error);
+}
+
+gboolean
+vh_hostdev_detach_many(const VhHostdev *h, const VhPciAddress *addrs,
+                       guint n_addrs, const VhDetachOptions *opts,
+                       VhPlan **ret_plan, GError **error)
 {
     g_auto(VhHostdevState) st = { 0 };
     g_autoptr(VhPlan) plan = vh_plan_new();
@@ -411,9 +613,8 @@ vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
                     "most 256 bytes, no control characters", esc);
         return FALSE;
     }
+    g_return_val_if_fail(n_addrs > 0, FALSE);
     if (!vh_hostdev_begin(h, &st, error))
-        return FALSE;
-    if (!(dev = vh_node_device_list_find(st.list, addr, error)))
         return FALSE;
 
     journal = vh_journal_new("detach", owner);
@@ -423,12 +624,17 @@ vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
         for (i = 0; i < entries->len; i++)
             vh_registry_set(journal->after, g_ptr_array_index(entries, i));
     }
-    if (!vh_hostdev_plan_detach(h, &st, dev, opts, owner, driver, plan,
-                                journal, error))
-        return FALSE;
+    /* One operation for every device: one lock, one scan, one journal;
+     * all of it happens or none. */
+    for (i = 0; i < n_addrs; i++) {
+        if (!(dev = vh_node_device_list_find(st.list, &addrs[i], error)) ||
+            !vh_hostdev_plan_detach(h, &st, dev, opts, owner, driver, plan,
+                                    journal, error))
+            return FALSE;
+    }
     if (!vh_hostdev_guard(h, plan->moves, opts->force, error))
         return FALSE;
-    if (!opts->dry_run && !vh_hostdev_run(h, journal, error))
+    if (!opts->dry_run && !vh_hostdev_run_steps(h, journal, vh_hostdev_step_move, error))
         return FALSE;
     *ret_plan = g_steal_pointer(&plan);
     return TRUE;
@@ -440,13 +646,196 @@ gboolean
 vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
                     gboolean dry_run, VhPlan **ret_plan, GError **error)
 {
+    return vh_hostdev_reattach_many(h, addr, 1, dry_run, ret_plan, error);
+}
+
+/* A device of @group in @after that is not held, or NULL. */
+static const VhRegistryEntry *
+vh_hostdev_group_user(const VhRegistry *after, guint group)
+{
+    g_autoptr(GPtrArray) entries = vh_registry_entries(after);
+    guint i;
+
+    for (i = 0; i < entries->len; i++) {
+        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
+        if (e->group == group && e->role != VH_ROLE_HELD)
+            return e;
+    }
+    return NULL;
+}
+
+/* Plan giving back @entry's device; when it was the last assigned device
+ * of its group, the held peers too.  @groups collects the groups. */
+static gboolean
+vh_hostdev_plan_reattach(VhHostdevState *st, const VhNodeDevice *dev,
+                         const VhRegistryEntry *entry, VhPlan *plan,
+                         VhJournal *journal, GArray *groups, GError **error)
+{
+    g_autoptr(GPtrArray) entries = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint group = entry->group;
+    guint i;
+
+    vh_pci_address_format(&dev->addr, buf);
+    if (entry->role == VH_ROLE_HELD) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s is held on %s for %s as a peer of an assigned device "
+                    "of group %u; reattach that device, which gives it back too",
+                    buf, entry->driver, entry->owner, entry->group);
+        return FALSE;
+    }
+    vh_plan_add(plan, &dev->addr, dev->driver, entry->original_driver,
+                entry->role);
+    vh_journal_add_step(journal, &dev->addr, dev->driver,
+                        entry->original_driver);
+    g_array_append_val(groups, group);
+    vh_registry_remove(journal->after, &dev->addr);   /* frees @entry */
+    if (vh_hostdev_group_user(journal->after, group))
+        return TRUE;
+
+    /* The last assigned device of the group gives the held peers back. */
+    entries = vh_registry_entries(journal->after);
+    for (i = 0; i < entries->len; i++) {
+        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
+        const VhNodeDevice *peer;
+
+        if (e->group != group || e->role != VH_ROLE_HELD)
+            continue;
+        peer = vh_node_device_list_lookup(st->list, &e->addr);
+        vh_plan_add(plan, &e->addr, peer ? peer->driver : e->driver,
+                    e->original_driver, VH_ROLE_HELD);
+        vh_journal_add_step(journal, &e->addr, peer ? peer->driver : e->driver,
+                            e->original_driver);
+    }
+    for (i = entries->len; i > 0; i--) {
+        const VhRegistryEntry *e = g_ptr_array_index(entries, i - 1);
+
+        if (e->group == group && e->role == VH_ROLE_HELD)
+            vh_registry_remove(journal->after, &e->addr);
+    }
+    return TRUE;
+}
+
+gboolean
+vh_hostdev_reattach_many(const VhHostdev *h, const VhPciAddress *addrs,
+                         guint n_addrs, gboolean dry_run, VhPlan **ret_plan,
+                         GError **error)
+{
+    g_auto(VhHostdevState) st = { 0 };
+    g_autoptr(VhPlan) plan = vh_plan_new();
+    g_autoptr(VhJournal) journal = NULL;
+    g_autoptr(GArray) groups = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GPtrArray) entries = NULL;
+    guint i;
+    guint j;
+
+    g_return_val_if_fail(n_addrs > 0, FALSE);
+    if (!vh_hostdev_begin(h, &st, error))
+        return FALSE;
+    for (i = 0; i < n_addrs; i++) {
+        const VhRegistryEntry *entry = vh_registry_lookup(st.registry, &addrs[i]);
+        const VhNodeDevice *dev;
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (!(dev = vh_node_device_list_find(st.list, &addrs[i], error)))
+            return FALSE;
+        vh_pci_address_format(&addrs[i], buf);
+        if (!entry) {
+            vh_plan_note(plan, "%s (%s) was not detached by virt-hostdev: "
+                         "left alone", buf,
+                         dev->driver ? dev->driver : "no driver");
+            continue;
+        }
+        if (!journal) {
+            journal = vh_journal_new("reattach", entry->owner);
+            entries = vh_registry_entries(st.registry);
+            for (j = 0; j < entries->len; j++)
+                vh_registry_set(journal->after, g_ptr_array_index(entries, j));
+        }
+        /* Given back already by an earlier device of this request. */
+        if (!vh_registry_lookup(journal->after, &addrs[i]))
+            continue;
+        if (!vh_hostdev_plan_reattach(&st, dev, vh_registry_lookup(journal->after,
+                                                                  &addrs[i]),
+                                      plan, journal, groups, error))
+            return FALSE;
+    }
+    for (i = 0; i < groups->len; i++) {
+        guint group = g_array_index(groups, guint, i);
+        const VhRegistryEntry *user = vh_hostdev_group_user(journal->after, group);
+        gboolean seen = FALSE;
+
+        for (j = 0; j < i; j++)
+            seen = seen || g_array_index(groups, guint, j) == group;
+        if (user && !seen)
+            vh_plan_note(plan, "group %u stays held: other devices of it are "
+                         "still assigned to %s", group, user->owner);
+    }
+    if (journal && !dry_run &&
+        !vh_hostdev_run_steps(h, journal, vh_hostdev_step_move, error))
+        return FALSE;
+    *ret_plan = g_steal_pointer(&plan);
+    return TRUE;
+}
+
+/* ---- reattach --force ---------------------------------------------------------- */
+
+/* Nobody may have the group open: unbinding from vfio-pci would wait until
+ * that process lets go, and the kernel keeps host drivers off a group that
+ * userspace owns.  Partial knowledge is no answer: unreadable processes
+ * refuse too. */
+static gboolean
+vh_hostdev_check_group_unused(const VhHostdev *h, const VhNodeDevice *dev,
+                              GError **error)
+{
+    g_autoptr(GPtrArray) holders = NULL;
+    g_autoptr(GString) who = g_string_new(NULL);
+    guint unreadable = 0;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    if (!dev->has_group)
+        return TRUE;
+    if (!vh_holders_scan(h->proc, dev->group, &holders, &unreadable, error))
+        return FALSE;
+    vh_pci_address_format(&dev->addr, buf);
+    for (i = 0; i < holders->len; i++) {
+        const VhHolder *p = g_ptr_array_index(holders, i);
+
+        g_string_append_printf(who, "%spid %u (%s)", who->len ? ", " : "",
+                               p->pid, p->comm ? p->comm : "?");
+    }
+    if (who->len) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s (%s): /dev/vfio/%u is open by %s; a guest or program "
+                    "uses its group: stop it first (`virt-hostdev who-holds "
+                    "%s`)", buf, dev->driver ? dev->driver : "no driver",
+                    dev->group, who->str, buf);
+        return FALSE;
+    }
+    if (unreadable) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s (%s): %u processes could not be inspected, so "
+                    "/dev/vfio/%u may be in use; run as root", buf,
+                    dev->driver ? dev->driver : "no driver", unreadable,
+                    dev->group);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vh_hostdev_reattach_force(const VhHostdev *h, const VhPciAddress *addr,
+                          gboolean dry_run, VhPlan **ret_plan, GError **error)
+{
     g_auto(VhHostdevState) st = { 0 };
     g_autoptr(VhPlan) plan = vh_plan_new();
     g_autoptr(VhJournal) journal = NULL;
     g_autoptr(GPtrArray) entries = NULL;
+    g_autofree char *now = NULL;
     const VhRegistryEntry *entry;
     const VhNodeDevice *dev;
-    gboolean others = FALSE;
+    const char *owner;
     char buf[VH_PCI_ADDRESS_BUFLEN];
     guint i;
 
@@ -455,55 +844,58 @@ vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
     if (!(dev = vh_node_device_list_find(st.list, addr, error)))
         return FALSE;
     vh_pci_address_format(addr, buf);
-    entry = vh_registry_lookup(st.registry, addr);
-    if (!entry) {
-        vh_plan_note(plan, "%s (%s) was not detached by virt-hostdev: left "
-                     "alone", buf, dev->driver ? dev->driver : "no driver");
+    if ((entry = vh_registry_lookup(st.registry, addr))) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s belongs to %s (%s, on %s, was %s): --force is for "
+                    "devices virt-hostdev did not detach; give it back with "
+                    "`virt-hostdev nodedev-reattach %s`%s", buf, entry->owner,
+                    vh_hostdev_role_string(entry->role),
+                    entry->driver ? entry->driver : "no driver",
+                    entry->original_driver ? entry->original_driver : "no driver",
+                    buf, entry->role == VH_ROLE_HELD ?
+                    " of the assigned device of its group" : " without --force");
+        return FALSE;
+    }
+    if (dev->has_group &&
+        (owner = vh_registry_group_owner(st.registry, dev->group))) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
+                    "%s (%s): IOMMU group %u belongs to %s, and a host driver "
+                    "on %s would make it not viable; release the group first "
+                    "(`virt-hostdev nodedev-reattach` of its devices)", buf,
+                    dev->driver ? dev->driver : "no driver", dev->group,
+                    owner, buf);
+        return FALSE;
+    }
+    if (!vh_iommu_group_driver_is_safe(dev->driver)) {
+        vh_plan_note(plan, "%s is on %s, a host driver: nothing to give back",
+                     buf, dev->driver);
         *ret_plan = g_steal_pointer(&plan);
         return TRUE;
     }
-    if (entry->role == VH_ROLE_HELD) {
-        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
-                    "%s is held on %s for %s as a peer of an assigned device "
-                    "of group %u; reattach that device, which gives it back too",
-                    buf, entry->driver, entry->owner, entry->group);
+    if (!vh_hostdev_check_group_unused(h, dev, error))
         return FALSE;
+    if (dry_run) {
+        vh_plan_note(plan, "%s: %s -> the host driver that claims it "
+                     "(forced): clear driver_override, unbind, drivers_probe",
+                     buf, dev->driver ? dev->driver : "no driver");
+        *ret_plan = g_steal_pointer(&plan);
+        return TRUE;
     }
 
-    journal = vh_journal_new("reattach", entry->owner);
+    /* One step; the registry does not change (the device is in none). */
+    journal = vh_journal_new(VH_OP_FORCE_REATTACH, VH_DEFAULT_OWNER);
     entries = vh_registry_entries(st.registry);
     for (i = 0; i < entries->len; i++)
         vh_registry_set(journal->after, g_ptr_array_index(entries, i));
-
-    vh_plan_add(plan, addr, dev->driver, entry->original_driver, entry->role);
-    vh_journal_add_step(journal, addr, dev->driver, entry->original_driver);
-    vh_registry_remove(journal->after, addr);
-
-    /* The last assigned device of the group gives the held peers back. */
-    for (i = 0; i < entries->len; i++) {
-        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
-        if (e->group == entry->group && e->role != VH_ROLE_HELD &&
-            !vh_pci_address_equal(&e->addr, addr))
-            others = TRUE;
-    }
-    for (i = 0; !others && i < entries->len; i++) {
-        const VhRegistryEntry *e = g_ptr_array_index(entries, i);
-        const VhNodeDevice *peer;
-
-        if (e->group != entry->group || e->role != VH_ROLE_HELD)
-            continue;
-        peer = vh_node_device_list_lookup(st.list, &e->addr);
-        vh_plan_add(plan, &e->addr, peer ? peer->driver : e->driver,
-                    e->original_driver, VH_ROLE_HELD);
-        vh_journal_add_step(journal, &e->addr, peer ? peer->driver : e->driver,
-                            e->original_driver);
-        vh_registry_remove(journal->after, &e->addr);
-    }
-    if (others)
-        vh_plan_note(plan, "group %u stays held: other devices of it are "
-                     "still assigned to %s", entry->group, entry->owner);
-    if (!dry_run && !vh_hostdev_run(h, journal, error))
+    vh_journal_add_step(journal, addr, dev->driver, NULL);
+    if (!vh_hostdev_run_steps(h, journal, vh_hostdev_step_release, error) ||
+        !vh_pci_driver_current(h, addr, &now, error))
         return FALSE;
+    vh_plan_add(plan, addr, dev->driver, now, VH_ROLE_DETACHED);
+    ((VhPlanMove *) g_ptr_array_index(plan->moves, 0))->forced = TRUE;
+    if (!now)
+        vh_plan_note(plan, "no host driver claims %s: it stays on no driver "
+                     "(load its driver's module and run this again)", buf);
     *ret_plan = g_steal_pointer(&plan);
     return TRUE;
 }

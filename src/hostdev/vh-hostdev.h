@@ -35,6 +35,10 @@ typedef struct {
      * "detach:commit"): abort() when the named step (or phase of it, or
      * the registry commit) is reached.  NULL: none. */
     const char *fault;
+    /* Steps of different IOMMU groups run side by side in up to this many
+     * threads; 0 or 1: one after the other.  The write hook of a fake
+     * sysfs must be thread-safe for more. */
+    guint threads;
 } VhHostdev;
 
 /* The real modprobe (/sbin/modprobe -q MODULE). */
@@ -58,6 +62,18 @@ gboolean vh_pci_driver_bind(const VhHostdev *h, const VhPciAddress *addr,
  */
 gboolean vh_pci_driver_restore(const VhHostdev *h, const VhPciAddress *addr,
                                const char *driver, GError **error);
+
+/*
+ * Give @addr to whichever host driver claims it, for a device whose
+ * original driver nobody recorded: clear driver_override, unbind from the
+ * current driver, drivers_probe; when nothing took it, load the module of
+ * its modalias (h->load_module) and probe again.  Fails when a vfio or
+ * stub driver took it again (a dynamic id).  *@ret_driver (may be NULL):
+ * the driver it is on now, NULL when no host driver claims it.  Free with
+ * g_free().
+ */
+gboolean vh_pci_driver_release(const VhHostdev *h, const VhPciAddress *addr,
+                               char **ret_driver, GError **error);
 
 /* The driver @addr is bound to now, or NULL; VH_SYSFS_ERROR_NOT_FOUND
  * when the device does not exist. Free with g_free(). */
@@ -85,6 +101,7 @@ typedef struct {
     char *to;                   /* NULL: no driver */
     VhHostdevRole role;
     gboolean rollback;          /* undone by recover; role means nothing */
+    gboolean forced;            /* nodedev-reattach --force; role means nothing */
 } VhPlanMove;
 
 typedef struct {
@@ -104,12 +121,40 @@ gboolean vh_hostdev_detach(const VhHostdev *h, const VhPciAddress *addr,
                            const VhDetachOptions *opts, VhPlan **ret_plan,
                            GError **error);
 
+/* Detach @n_addrs devices as one operation (one lock, one scan, one
+ * journal: all of it or nothing), as if each were detached in turn with
+ * @opts; a device that an earlier one would hold is taken as named.  The
+ * plan covers them all. */
+gboolean vh_hostdev_detach_many(const VhHostdev *h, const VhPciAddress *addrs,
+                                guint n_addrs, const VhDetachOptions *opts,
+                                VhPlan **ret_plan, GError **error);
+
 /* Give @addr back to its original driver; when it was the last assigned
  * device of its group, give the held peers back too.  A device we did not
  * detach is left alone (*ret_plan has no moves and says so). */
 gboolean vh_hostdev_reattach(const VhHostdev *h, const VhPciAddress *addr,
                              gboolean dry_run, VhPlan **ret_plan,
                              GError **error);
+
+/* Reattach @n_addrs devices as one operation, as if in turn. */
+gboolean vh_hostdev_reattach_many(const VhHostdev *h, const VhPciAddress *addrs,
+                                  guint n_addrs, gboolean dry_run,
+                                  VhPlan **ret_plan, GError **error);
+
+/*
+ * nodedev-reattach --force: give @addr, which virt-hostdev did not detach
+ * (it is on vfio-pci, pci-stub, another vfio driver or none), to the host
+ * driver the kernel picks (vh_pci_driver_release()), as a one-step
+ * "force-reattach" journaled like the others.  Refused (CONFLICT) when
+ * @addr is in the registry (the plain reattach gives it back), when its
+ * IOMMU group belongs to an owner (the group would stop being viable
+ * under it), and when a process has the group's /dev/vfio/N open (the
+ * unbind would wait for it, and the kernel keeps host drivers off a group
+ * that userspace owns).  A device on a host driver is left alone.
+ */
+gboolean vh_hostdev_reattach_force(const VhHostdev *h, const VhPciAddress *addr,
+                                   gboolean dry_run, VhPlan **ret_plan,
+                                   GError **error);
 
 /* Finish an operation cut short: when all its steps had run (the crash
  * hit the commit) commit it; otherwise undo its steps in reverse, so that

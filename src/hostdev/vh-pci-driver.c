@@ -14,6 +14,7 @@
 
 #include "vh-error.h"
 #include "vh-hostdev.h"
+#include "vh-iommu-group.h"
 
 #define VH_PCI_DRIVER_DEFAULT_TIMEOUT_MS 10000
 
@@ -259,5 +260,62 @@ vh_pci_driver_restore(const VhHostdev *h, const VhPciAddress *addr,
 failed:
     g_prefix_error(error, "%s (%s): cannot give it back to %s: ", buf,
                    current ? current : "no driver", driver ? driver : "no driver");
+    return FALSE;
+}
+
+/*
+ * The kernel probes synchronously on a drivers_probe write (device_attach()
+ * does not use asynchronous probing), so the driver link is final once the
+ * write returns: one read verifies it.  When nothing took the device, its
+ * module may not be loaded: load it by the device's modalias, as udev does
+ * when a device appears, and probe again.
+ */
+gboolean
+vh_pci_driver_release(const VhHostdev *h, const VhPciAddress *addr,
+                      char **ret_driver, GError **error)
+{
+    g_autofree char *current = NULL;
+    g_autofree char *now = NULL;
+    g_autofree char *override = vh_sysfs_pci_device_relpath(addr, "driver_override");
+    g_autofree char *aliaspath = vh_sysfs_pci_device_relpath(addr, "modalias");
+    g_autofree char *modalias = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+
+    vh_pci_address_format(addr, buf);
+    if (!vh_pci_driver_current(h, addr, &current, error))
+        return FALSE;
+    if (!vh_pci_driver_write(h, addr, override, "\n", "override", error) ||
+        !vh_pci_driver_unbind(h, addr, current, error) ||
+        !vh_pci_driver_write(h, addr, "bus/pci/drivers_probe", buf, "probe",
+                             error) ||
+        !vh_pci_driver_current(h, addr, &now, error))
+        goto failed;
+    if (!now && h->load_module &&
+        vh_sysfs_read(h->sysfs, aliaspath, &modalias, NULL) && modalias) {
+        g_autoptr(GError) err = NULL;
+
+        if (h->load_module(h->load_module_data, modalias, &err)) {
+            if (!vh_pci_driver_write(h, addr, "bus/pci/drivers_probe", buf,
+                                     "probe", error) ||
+                !vh_pci_driver_current(h, addr, &now, error))
+                goto failed;
+        } else {
+            g_debug("%s: no module for %s: %s", buf, modalias, err->message);
+        }
+    }
+    if (now && vh_iommu_group_driver_is_safe(now)) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
+                    "%s: %s took it again after driver_override was cleared: "
+                    "a dynamic id (new_id, or pci-stub's ids= option) "
+                    "matches it; remove that id, then try again", buf, now);
+        return FALSE;
+    }
+    if (ret_driver)
+        *ret_driver = g_steal_pointer(&now);
+    return TRUE;
+
+failed:
+    g_prefix_error(error, "%s (%s): cannot give it back to a host driver: ",
+                   buf, current ? current : "no driver");
     return FALSE;
 }

@@ -56,6 +56,7 @@ struct _VhFakeKernel {
     GPtrArray *faults;      /* VhFakeFault */
     GPtrArray *writes;      /* "RELPATH=VALUE" */
     gboolean hooked;
+    GRecMutex lock;         /* writes and module loads from several threads */
 };
 
 /* Modules vh_fake_kernel_load_module() knows besides the tree's drivers. */
@@ -531,11 +532,29 @@ vh_fake_kernel_attr_device(VhFakeKernel *kernel, const char *resolved,
     return g_hash_table_lookup(kernel->by_devdir, dir);
 }
 
+static gboolean vh_fake_kernel_write_locked(VhFakeKernel *kernel,
+                                            const char *relpath,
+                                            const char *value, GError **error);
+
+/* The manager may write from several threads (one per IOMMU group), as
+ * the kernel takes them; the model changes one write at a time. */
 static gboolean
 vh_fake_kernel_write_hook(gpointer data, const char *relpath,
                           const char *value, GError **error)
 {
     VhFakeKernel *kernel = data;
+    gboolean ok;
+
+    g_rec_mutex_lock(&kernel->lock);
+    ok = vh_fake_kernel_write_locked(kernel, relpath, value, error);
+    g_rec_mutex_unlock(&kernel->lock);
+    return ok;
+}
+
+static gboolean
+vh_fake_kernel_write_locked(VhFakeKernel *kernel, const char *relpath,
+                            const char *value, GError **error)
+{
     g_autofree char *resolved = NULL;
     g_autofree char *driver = NULL;
     VhFakeDevice *dev;
@@ -642,6 +661,7 @@ vh_fake_kernel_new(VhFakeSysfs *fake, VhSysfs *sysfs, GError **error)
     g_autoptr(GPtrArray) addresses = NULL;
     guint i;
 
+    g_rec_mutex_init(&kernel->lock);
     kernel->fake = fake;
     kernel->sysfs = sysfs;
     kernel->devices = g_ptr_array_new_with_free_func(
@@ -686,13 +706,29 @@ vh_fake_kernel_free(VhFakeKernel *kernel)
     g_clear_pointer(&kernel->faults, g_ptr_array_unref);
     g_clear_pointer(&kernel->writes, g_ptr_array_unref);
     g_free(kernel->dev_root);
+    g_rec_mutex_clear(&kernel->lock);
     g_free(kernel);
 }
 
 /* ---- Test controls ------------------------------------------------------ */
 
+static gboolean vh_fake_kernel_load_locked(VhFakeKernel *kernel,
+                                           const char *module, GError **error);
+
 gboolean
 vh_fake_kernel_load_module(VhFakeKernel *kernel, const char *module,
+                           GError **error)
+{
+    gboolean ok;
+
+    g_rec_mutex_lock(&kernel->lock);
+    ok = vh_fake_kernel_load_locked(kernel, module, error);
+    g_rec_mutex_unlock(&kernel->lock);
+    return ok;
+}
+
+static gboolean
+vh_fake_kernel_load_locked(VhFakeKernel *kernel, const char *module,
                            GError **error)
 {
     g_autofree char *driver = g_strdelimit(g_strdup(module), "_", '-');

@@ -65,9 +65,105 @@ echo "== reattach gives both back"
 tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach"
 [[ ! -e /dev/vfio/$group ]] || tb_fail "/dev/vfio/$group outlived the reattach"
 
+echo "== several devices are one operation"
+"$vh" nodedev-detach 0000:00:03.0 pci_0000_01_01_0
+tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after detach of 00:03.0 and $nic"
+tb_assert_eq vfio-pci "$(tb_driver_of 0000:00:03.0)" "driver of 00:03.0 after the detach of two"
+"$vh" nodedev-reattach 0000:00:03.0 pci_0000_01_01_0
+tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach of 00:03.0 and $nic"
+tb_assert_eq "" "$(tb_driver_of 0000:00:03.0)" "driver of 00:03.0 after the reattach of two"
+
 echo "== reattach of a device never detached: a no-op"
 "$vh" nodedev-reattach 0000:00:03.0 | grep -q "was not detached by virt-hostdev" ||
     tb_fail "reattach of 00:03.0 did not say it was left alone"
+
+echo "== reattach --force: what virt-hostdev did not detach goes to its host driver"
+edu=0000:00:03.0
+edu_group=$(tb_group_of $edu)
+# Raw sysfs writes (tb_bind), as a user or another tool would do them.
+tb_bind $nic vfio-pci
+"$vh" nodedev-reattach $nic | grep -q "was not detached by virt-hostdev" ||
+    tb_fail "plain reattach of $nic (raw-bound to vfio-pci) did not leave it alone"
+tb_assert_eq "vfio-pci e1000" "$(drivers)" "drivers after a plain reattach of a raw-bound $nic"
+out=$("$vh" nodedev-reattach $nic --force)
+echo "$out"
+[[ $out == *"$nic: vfio-pci -> e1000 (forced)"* ]] || tb_fail "reattach --force of $nic says: $out"
+tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach --force of $nic"
+[[ ! -e /dev/vfio/$group ]] || tb_fail "/dev/vfio/$group outlived reattach --force"
+tb_assert_eq "" "$(cat $TB_SYSFS_PCI/$nic/driver_override | sed 's/(null)//')" \
+    "driver_override of $nic after reattach --force"
+
+# The module is not loaded: --force loads it by the device's modalias.
+tb_bind $nic vfio-pci
+tb_bind $peer pci-stub
+rmmod e1000
+[[ ! -d /sys/bus/pci/drivers/e1000 ]] || tb_fail "e1000 is still registered after rmmod"
+out=$("$vh" nodedev-reattach $nic --force)
+echo "$out"
+tb_assert_eq "e1000 pci-stub" "$(drivers)" "drivers after reattach --force with e1000 unloaded"
+
+# The group belongs to an owner: refused, naming it; nothing changes.
+"$vh" nodedev-detach $nic >/dev/null
+tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after detach ($peer already held by hand)"
+for dev in $nic $peer; do
+    status=0
+    out=$("$vh" nodedev-reattach $dev --force 2>&1) || status=$?
+    echo "$out"
+    tb_assert_eq 1 "$status" "exit status of reattach --force of $dev in manual's group"
+    [[ $out == *"manual"* ]] || tb_fail "reattach --force of $dev does not name the owner: $out"
+done
+tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after the refused reattach --force"
+"$vh" nodedev-reattach $nic >/dev/null
+# 01:02.0 was on pci-stub before the detach: not recorded, so it stays.
+tb_assert_eq "e1000 pci-stub" "$(drivers)" "drivers after the plain reattach"
+"$vh" nodedev-reattach $peer --force
+tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach --force of $peer"
+
+# No host driver claims edu: it ends on no driver.
+tb_bind $edu pci-stub
+out=$("$vh" nodedev-reattach $edu --force)
+echo "$out"
+tb_assert_eq "" "$(tb_driver_of $edu)" "driver of $edu after reattach --force"
+[[ $out == *"no host driver claims $edu"* ]] || tb_fail "reattach --force of $edu says: $out"
+
+# A process has the group open: refused, naming it.
+tb_bind $edu vfio-pci
+# shellcheck disable=SC2217 # sleep only has to hold the group open
+sleep 30 </dev/vfio/"$edu_group" &
+holder=$!
+for _ in $(seq 100); do
+    [[ $(readlink /proc/$holder/fd/0 2>/dev/null) == /dev/vfio/$edu_group &&
+       $(cat /proc/$holder/comm 2>/dev/null) == sleep ]] && break
+    sleep 0.05
+done
+status=0
+out=$("$vh" nodedev-reattach $edu --force 2>&1) || status=$?
+echo "$out"
+tb_assert_eq 1 "$status" "exit status of reattach --force of $edu while pid $holder holds it"
+[[ $out == *"/dev/vfio/$edu_group is open by pid $holder (sleep)"* ]] ||
+    tb_fail "reattach --force of $edu does not name pid $holder: $out"
+tb_assert_eq vfio-pci "$(tb_driver_of $edu)" "driver of $edu after the refusal"
+kill "$holder"
+wait "$holder" 2>/dev/null || true
+
+# A crash at each point of the one step, then recover.
+for point in 0 0:override 0:unbind 0:probe commit; do
+    [[ $(tb_driver_of $edu) == vfio-pci ]] || tb_bind $edu vfio-pci
+    status=0
+    VIRT_HOSTDEV_FAULT="force-reattach:$point" "$vh" nodedev-reattach $edu --force \
+        >/dev/null 2>"$TESTBED_RESULTS/fault.err" || status=$?
+    tb_assert_eq 134 "$status" "exit status of reattach --force crashed at $point"
+    out=$("$vh" recover)
+    echo "force-reattach:$point: $out"
+    if [[ $point == commit ]]; then
+        tb_assert_eq "" "$(tb_driver_of $edu)" "driver of $edu after a crash at commit and recover"
+    else
+        tb_assert_eq vfio-pci "$(tb_driver_of $edu)" "driver of $edu after a crash at $point and recover"
+    fi
+    [[ ! -e /run/virt-hostdev/journal.json ]] || tb_fail "journal left after recover (force-reattach:$point)"
+done
+[[ $(tb_driver_of $edu) == vfio-pci ]] && "$vh" nodedev-reattach $edu --force >/dev/null
+tb_assert_eq "" "$(tb_driver_of $edu)" "driver of $edu at the end"
 
 echo "== crash at every step and phase, then recover"
 # A crash rolls the operation back; a fault point the operation never

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The guest half of `bench/assign`: start udevd and libvirtd, then time
+# detach+hold of the devices by virt-hostdev, by raw sysfs writes and by
+# libvirt.  Results go to $TESTBED_RESULTS/assign-testbed.json.
+#
+#   bench/assign          (boots the test bed with the devices it needs)
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/vm/lib.sh"
+
+[[ -n ${VIRT_HOSTDEV_BUILD_DIR:-} ]] ||
+    tb_fail "VIRT_HOSTDEV_BUILD_DIR is not set; run this through bench/assign"
+
+echo "bench: $(ls /sys/bus/pci/devices | wc -l) PCI devices; starting libvirt"
+tb_start_libvirt
+# The host's Debian python3, which has python3-libvirt.
+/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/assign" guest \
+    --build-dir "$VIRT_HOSTDEV_BUILD_DIR" \
+    --rounds "${VIRT_HOSTDEV_BENCH_ROUNDS:-5}" \
+    --out "$TESTBED_RESULTS/assign-testbed.json"
