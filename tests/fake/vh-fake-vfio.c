@@ -516,6 +516,9 @@ device_ioctl(VhFakeVfio *fake, unsigned long request, void *arg)
         log_call(fake, "GET_IRQ_INFO");
         if (info->index >= fake->num_irqs)
             return -EINVAL;
+        /* vfio-pci: ERR only for PCI Express devices. */
+        if (info->index == VFIO_PCI_ERR_IRQ_INDEX && !fake->irqs[3].count)
+            return -EINVAL;
         info->flags = fake->irqs[info->index].flags;
         info->count = fake->irqs[info->index].count;
         return 0;

@@ -371,7 +371,14 @@ vh_vfio_device_get_irq_info(VhVfioDevice *dev, guint32 index,
     }
     ret = dev->ops->ioctl(dev->ops_data, dev->fd, VFIO_DEVICE_GET_IRQ_INFO,
                           &info);
-    if (ret < 0) {
+    if (ret == -EINVAL) {
+        /* vfio-pci refuses the index of an interrupt the device cannot
+         * have (ERR on conventional PCI): that is zero vectors. */
+        g_debug("%s: interrupt index %u: EINVAL, taken as none", dev->name,
+                index);
+        info.flags = 0;
+        info.count = 0;
+    } else if (ret < 0) {
         g_set_error(error, VH_VFIO_ERROR, VH_VFIO_ERROR_FAILED,
                     "%s: VFIO_DEVICE_GET_IRQ_INFO for index %u: %s",
                     dev->name, index, g_strerror(-ret));

@@ -383,7 +383,9 @@ gboolean vh_vfio_device_get_region(VhVfioDevice *dev, guint32 index,
                                    const VhVfioRegion **ret_region,
                                    GError **error);
 
-/* VFIO_DEVICE_GET_IRQ_INFO for @index (cached); owned by @dev. */
+/* VFIO_DEVICE_GET_IRQ_INFO for @index (cached); owned by @dev.  An index
+ * the kernel refuses with EINVAL (ERR on a conventional PCI device) is
+ * reported with count 0. */
 gboolean vh_vfio_device_get_irq_info(VhVfioDevice *dev, guint32 index,
                                      const VhVfioIrqInfo **ret_info,
                                      GError **error);
