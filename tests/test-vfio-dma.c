@@ -70,6 +70,12 @@ test_coalesce_refusals(void)
     g_clear_error(&err);
     g_assert_null(vh_vfio_dma_coalesce(empty, 1, PAGE, &err));
     g_assert_error(err, VH_VFIO_ERROR, VH_VFIO_ERROR_INVALID);
+    g_clear_error(&err);
+    empty[0].size = PAGE;
+    empty[0].flags = 0;
+    g_assert_null(vh_vfio_dma_coalesce(empty, 1, PAGE, &err));
+    g_assert_error(err, VH_VFIO_ERROR, VH_VFIO_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "neither to read nor to write"));
 }
 
 typedef struct {

@@ -382,6 +382,12 @@ vh_vfio_dma_coalesce(const VhVfioDmaRange *ranges, gsize n_ranges,
                         r->iova, r->size, r->vaddr, page_size);
             return NULL;
         }
+        if (!(r->flags & (VH_VFIO_DMA_READ | VH_VFIO_DMA_WRITE))) {
+            g_set_error(error, VH_VFIO_ERROR, VH_VFIO_ERROR_INVALID,
+                        "DMA range IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER "x allows the device neither to read nor to write",
+                        r->iova, r->size);
+            return NULL;
+        }
         if (r->iova + r->size < r->iova || r->vaddr + r->size < r->vaddr) {
             g_set_error(error, VH_VFIO_ERROR, VH_VFIO_ERROR_INVALID,
                         "DMA range IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER "x wraps around",

@@ -573,7 +573,8 @@ const char *vh_vfio_reset_method_to_string(VhVfioResetMethod method);
  * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the devices a bus reset would hit
  * (GArray of VhVfioHotResetDevice; free with g_array_unref()), each marked
  * owned when its group is @dev's, is attached to @dev's container, or is
- * among @groups.  VH_VFIO_ERROR_UNSUPPORTED when the kernel offers no hot
+ * among @groups (matched by group number: a group opened with number -1
+ * cannot be matched).  VH_VFIO_ERROR_UNSUPPORTED when the kernel offers no hot
  * reset for the device.
  */
 gboolean vh_vfio_device_get_hot_reset_info(VhVfioDevice *dev,
