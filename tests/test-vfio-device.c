@@ -214,7 +214,7 @@ test_open_address(void)
     g_assert_cmpint(vh_vfio_group_get_id(vh_vfio_device_get_group(dev)), ==, 3);
 
     /* A device on a host driver: refused naming it, nothing opened. */
-    fake->calls->len = 0;
+    vh_fake_vfio_clear_log(fake);
     g_assert_true(vh_pci_address_parse("0000:00:05.0", &addr, &err));
     g_assert_null(vh_vfio_device_open_address(vh_fake_vfio_ops(), fake, sysfs,
                                               &addr, NULL, &err));
