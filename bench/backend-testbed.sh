@@ -3,6 +3,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/vm/lib.sh"
 build=${VIRT_HOSTDEV_BUILD_DIR:?the build directory}
 modprobe vfio-pci
+modprobe vfio_iommu_type1
 tb_bind 0000:00:03.0 vfio-pci
 # Mapping 256 MiB page by page takes 65,536 mappings; type1 allows 65,535
 # per container by default (dma_entry_limit, what dma_avail reports), so
