@@ -304,6 +304,45 @@ test_iommu_info_none(void)
 }
 
 static void
+test_iommu_info_big(void)
+{
+    g_autoptr(VhFakeVfio) fake = vh_fake_vfio_new("0000:00:03.0", one_group, 1);
+    g_autoptr(VhVfioDevice) dev = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GArray) ranges = NULL;
+    g_autofree char *calls = NULL;
+    VhVfioContainer *c;
+    guint i;
+
+    /* 300 ranges (4.8 KiB of capability) outgrow the first buffer. */
+    fake->iova_ranges = g_array_new(FALSE, FALSE, sizeof(VhVfioIovaRange));
+    for (i = 0; i < 300; i++) {
+        VhVfioIovaRange r = { .start = i * 0x10000ULL,
+                              .end = i * 0x10000ULL + 0x7fff };
+        g_array_append_val(fake->iova_ranges, r);
+    }
+    dev = vh_fake_vfio_open(fake, &err);
+    g_assert_no_error(err);
+    c = vh_vfio_group_get_container(vh_vfio_device_get_group(dev));
+    vh_fake_vfio_clear_log(fake);
+    g_assert_true(vh_vfio_container_get_iommu_info(c, NULL, &ranges, NULL,
+                                                   &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(ranges->len, ==, 300);
+    g_assert_cmphex(g_array_index(ranges, VhVfioIovaRange, 299).end, ==,
+                    299 * 0x10000ULL + 0x7fff);
+    calls = vh_fake_vfio_calls(fake);
+    g_assert_cmpstr(calls, ==, "IOMMU_GET_INFO IOMMU_GET_INFO");
+    /* The size is remembered: one call from then on. */
+    g_clear_pointer(&ranges, g_array_unref);
+    vh_fake_vfio_clear_log(fake);
+    g_assert_true(vh_vfio_container_get_iommu_info(c, NULL, &ranges, NULL,
+                                                   &err));
+    g_assert_cmpuint(fake->calls->len, ==, 1);
+    g_assert_cmpuint(ranges->len, ==, 300);
+}
+
+static void
 test_iommu_cycle(void)
 {
     g_autoptr(GByteArray) buf = g_byte_array_new();
@@ -346,6 +385,7 @@ main(int argc, char **argv)
     g_test_add_func("/vfio/caps/cycle-through-device", test_cycle_through_device);
     g_test_add_func("/vfio/caps/iommu-info", test_iommu_info);
     g_test_add_func("/vfio/caps/iommu-info-none", test_iommu_info_none);
+    g_test_add_func("/vfio/caps/iommu-info-big", test_iommu_info_big);
     g_test_add_func("/vfio/caps/iommu-cycle", test_iommu_cycle);
     return g_test_run();
 }

@@ -139,7 +139,8 @@ test_map_coalesced(Fixture *f, gconstpointer data)
     g_assert_true(vh_vfio_container_dma_map_ranges(f->c, pages, 16, &err));
     g_assert_no_error(err);
     calls = vh_fake_vfio_calls(f->fake);
-    g_assert_cmpstr(calls, ==, "IOMMU_GET_INFO IOMMU_GET_INFO MAP_DMA");
+    /* At most two ioctls: the info (with its capabilities), the map. */
+    g_assert_cmpstr(calls, ==, "IOMMU_GET_INFO MAP_DMA");
     g_assert_cmpuint(f->fake->maps->len, ==, 1);
     g_assert_cmphex(g_array_index(f->fake->maps, VhFakeVfioMap, 0).size, ==,
                     16 * PAGE);

@@ -132,44 +132,53 @@ vh_vfio_container_remove_group(VhVfioContainer *container,
     g_ptr_array_remove(container->groups, group);
 }
 
+/* Room for the info and its capabilities in one call: the IOVA ranges
+ * take 16 bytes each, so this holds about 250 of them.  The kernel asks for
+ * more through argsz when it needs it, and we then remember that size. */
+#define IOMMU_INFO_START_LEN 4096
+
 gboolean
 vh_vfio_container_get_iommu_info(VhVfioContainer *container,
                                  guint64 *ret_pgsizes, GArray **ret_ranges,
                                  guint32 *ret_dma_avail, GError **error)
 {
     const VhVfioOps *ops = container->ops;
-    struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
     g_autofree guint8 *buf = NULL;
-    gsize len = sizeof(probe);
     g_autoptr(GArray) ranges = NULL;
     guint64 pgsizes = 0;
     guint32 dma_avail = G_MAXUINT32;
+    gsize len = MAX(container->info_len, IOMMU_INFO_START_LEN);
+    guint attempt;
     int ret;
 
-    ret = ops->ioctl(container->ops_data, container->fd, VFIO_IOMMU_GET_INFO,
-                     &probe);
-    if (ret < 0) {
-        g_set_error(error, VH_VFIO_ERROR, VH_VFIO_ERROR_FAILED,
-                    "VFIO_IOMMU_GET_INFO: %s%s", g_strerror(-ret),
-                    ret == -ENOTTY || ret == -EINVAL ?
-                    " (no IOMMU set yet: attach a group first)" : "");
-        return FALSE;
-    }
-    /* The kernel asks for more room when it has capabilities to give. */
-    if (probe.argsz > sizeof(probe)) {
-        len = probe.argsz;
+    /* One call normally (a map costs it plus the map call); a second
+     * when the capabilities outgrew the buffer. */
+    for (attempt = 0; attempt < 2; attempt++) {
+        struct vfio_iommu_type1_info *info;
+
+        g_free(buf);
         buf = g_malloc0(len);
-        ((struct vfio_iommu_type1_info *) buf)->argsz = len;
+        info = (struct vfio_iommu_type1_info *) buf;
+        info->argsz = len;
         ret = ops->ioctl(container->ops_data, container->fd,
                          VFIO_IOMMU_GET_INFO, buf);
         if (ret < 0) {
             g_set_error(error, VH_VFIO_ERROR, VH_VFIO_ERROR_FAILED,
-                        "VFIO_IOMMU_GET_INFO with %zu bytes: %s", len,
-                        g_strerror(-ret));
+                        "VFIO_IOMMU_GET_INFO: %s%s", g_strerror(-ret),
+                        ret == -ENOTTY || ret == -EINVAL ?
+                        " (no IOMMU set yet: attach a group first)" : "");
             return FALSE;
         }
-    } else {
-        buf = g_memdup2(&probe, sizeof(probe));
+        if (info->argsz <= len)
+            break;
+        len = info->argsz;
+        container->info_len = len;
+    }
+    if (attempt == 2) {
+        g_set_error(error, VH_VFIO_ERROR, VH_VFIO_ERROR_CORRUPT,
+                    "VFIO_IOMMU_GET_INFO keeps asking for more room (%zu bytes)",
+                    len);
+        return FALSE;
     }
     if (!vh_vfio_iommu_info_parse(buf, len, &pgsizes, &ranges, &dma_avail,
                                   error))

@@ -21,6 +21,7 @@ struct _VhVfioContainer {
     GArray *mappings;           /* VhVfioDmaRange, one per kernel mapping */
     GPtrArray *groups;          /* VhVfioGroup *, attached, not referenced */
     guint64 map_calls;
+    gsize info_len;             /* argsz VFIO_IOMMU_GET_INFO asked for */
 };
 
 struct _VhVfioGroup {

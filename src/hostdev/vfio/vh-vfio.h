@@ -157,7 +157,8 @@ typedef struct {
  * mapped).  ENOMEM from the kernel gives VH_VFIO_ERROR_MEMLOCK saying how
  * much is needed and how to raise RLIMIT_MEMLOCK.  On a failure half way
  * the ranges mapped by this call are unmapped again.
- * Costs one VFIO_IOMMU_GET_INFO plus one map call per coalesced range.
+ * Costs one VFIO_IOMMU_GET_INFO (with room for its capabilities) plus one
+ * map call per coalesced range: two ioctls for one buffer.
  */
 gboolean vh_vfio_container_dma_map_ranges(VhVfioContainer *container,
                                           const VhVfioDmaRange *ranges,
