@@ -48,12 +48,26 @@ typedef enum {
     VH_QEMU_ERROR_FAILED,
     VH_QEMU_ERROR_INVALID,          /* bad or unsupported domain XML */
 } VhQemuError;
+#define VH_VFIO_ERROR (vh_vfio_error_quark())
+typedef enum {
+    VH_VFIO_ERROR_FAILED,           /* the kernel refused; message carries errno */
+    VH_VFIO_ERROR_INVALID,          /* bad request: offset, size, index, fd */
+    VH_VFIO_ERROR_NOT_FOUND,        /* no such region, IRQ, device or group */
+    VH_VFIO_ERROR_UNSUPPORTED,      /* the device or kernel does not offer it */
+    VH_VFIO_ERROR_NOT_VIABLE,       /* group members still on host drivers */
+    VH_VFIO_ERROR_NOT_OWNED,        /* a hot reset would hit others' groups */
+    VH_VFIO_ERROR_NO_SPACE,         /* outside the IOVA ranges, no dma_avail */
+    VH_VFIO_ERROR_MEMLOCK,          /* RLIMIT_MEMLOCK too low for a DMA map */
+    VH_VFIO_ERROR_CORRUPT,          /* capability chain or ROM malformed */
+    VH_VFIO_ERROR_TIMEOUT,          /* an interrupt did not come in time */
+} VhVfioError;
 
 GQuark vh_address_error_quark(void);
 GQuark vh_sysfs_error_quark(void);
 GQuark vh_cli_error_quark(void);
 GQuark vh_hostdev_error_quark(void);
 GQuark vh_qemu_error_quark(void);
+GQuark vh_vfio_error_quark(void);
 
 /* TRUE when @error reports bad input from the caller (exit status 2). */
 gboolean vh_error_is_invalid_input(const GError *error);
