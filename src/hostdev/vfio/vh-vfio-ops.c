@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -82,6 +83,27 @@ kernel_eventfd(gpointer data)
     return fd < 0 ? -errno : fd;
 }
 
+static int
+kernel_eventfd_wait(gpointer data, int fd, int timeout_ms,
+                    guint64 *ret_count)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    guint64 count = 0;
+    int ret;
+
+    do {
+        ret = poll(&pfd, 1, timeout_ms);
+    } while (ret < 0 && errno == EINTR);
+    if (ret < 0)
+        return -errno;
+    if (ret == 0)
+        return -ETIMEDOUT;
+    if (read(fd, &count, sizeof(count)) != sizeof(count))
+        return -errno;
+    *ret_count = count;
+    return 0;
+}
+
 static gsize
 kernel_page_size(gpointer data)
 {
@@ -108,6 +130,7 @@ static const VhVfioOps kernel_ops = {
     .mmap = kernel_mmap,
     .munmap = kernel_munmap,
     .eventfd = kernel_eventfd,
+    .eventfd_wait = kernel_eventfd_wait,
     .page_size = kernel_page_size,
     .memlock_limit = kernel_memlock_limit,
 };

@@ -71,6 +71,11 @@ typedef struct {
     int (*munmap)(gpointer data, void *addr, gsize length);
     /* eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); returns the fd. */
     int (*eventfd)(gpointer data);
+    /* Waits up to @timeout_ms (-1: forever) for the eventfd @fd to be
+     * signalled and reads its counter into *ret_count; -ETIMEDOUT when
+     * it was not. */
+    int (*eventfd_wait)(gpointer data, int fd, int timeout_ms,
+                        guint64 *ret_count);
     /* The host's page size (sysconf(_SC_PAGESIZE)). */
     gsize (*page_size)(gpointer data);
     /* The soft RLIMIT_MEMLOCK in bytes (G_MAXUINT64: unlimited); used
