@@ -172,8 +172,16 @@ vh_backend_client_call(VhBackendClient *c, const char *cmd,
     yajl_val v;
 
     c->next_id++;
-    if (!vh_backend_fds_send(c->sock, req, strlen(req), fds, n_fds, error) ||
-        !vh_backend_client_read_line(c, cmd, &line, error))
+    if (!vh_backend_fds_send(c->sock, req, strlen(req), fds, n_fds, error)) {
+        g_autofree char *how = vh_backend_client_describe_exit(c);
+
+        /* Most likely it is gone: say how it ended. */
+        g_prefix_error(error, "backend (pid %d) %s before answering \"%s\"; "
+                       "its own message, if any, is on standard error above: ",
+                       c->pid, how, cmd);
+        return FALSE;
+    }
+    if (!vh_backend_client_read_line(c, cmd, &line, error))
         return FALSE;
     if (!(reply = yajl_tree_parse(line, errbuf, sizeof(errbuf))) ||
         !YAJL_IS_OBJECT(reply)) {
@@ -320,7 +328,7 @@ vh_backend_client_spawn(const VhBackendLaunch *l, GError **error)
     g_ptr_array_add(argv, g_strdup_printf("--gid=%u", l->gid));
     source[n_fds] = sv[1];
     target[n_fds++] = 3;
-    if (l->pass == VH_BACKEND_PASS_INHERIT) {
+    if (l->group_fd >= 0 && l->pass == VH_BACKEND_PASS_INHERIT) {
         g_ptr_array_add(argv, g_strdup("--group-fd=4"));
         g_ptr_array_add(argv, g_strdup_printf("--group=%d", l->group_id));
         source[n_fds] = l->group_fd;
@@ -355,7 +363,7 @@ vh_backend_client_spawn(const VhBackendLaunch *l, GError **error)
         c->timeout_ms = l->timeout_ms;
     if (l->memlock && !vh_backend_client_set_memlock(pid, l->memlock, error))
         return NULL;
-    if (l->pass == VH_BACKEND_PASS_SOCKET) {
+    if (l->group_fd >= 0 && l->pass == VH_BACKEND_PASS_SOCKET) {
         g_autofree char *fields = g_strdup_printf("\"group\":%d", l->group_id);
         int fds[2] = { l->group_fd, l->container_fd };
 

@@ -28,7 +28,8 @@ typedef struct {
     const char *program;        /* path of virt-hostdev-backend */
     const char *device;         /* "0000:00:03.0" */
     int group_id;               /* the N of /dev/vfio/N */
-    int group_fd;               /* not taken: the caller closes its copy */
+    int group_fd;               /* not taken: the caller closes its copy;
+                                 * -1: none now (a later "handover") */
     int container_fd;           /* -1: none */
     VhBackendPass pass;
     uid_t uid;                  /* what the backend drops to */

@@ -63,7 +63,8 @@ vh_backend_request_parse(const char *line, VhBackendId *ret_id,
 
     vh_backend_id_clear(ret_id);
     if (!(req->root = yajl_tree_parse(line, errbuf, sizeof(errbuf)))) {
-        g_strdelimit(errbuf, "\n\r", ' ');
+        /* yajl adds lines quoting the input: keep its first line. */
+        errbuf[strcspn(errbuf, "\n\r")] = '\0';
         g_set_error(error, VH_BACKEND_ERROR, VH_BACKEND_ERROR_INVALID,
                     "request is not JSON: %s", g_strstrip(errbuf));
         return NULL;

@@ -76,10 +76,8 @@ vh_backend_open_device(VhBackend *b, int group_fd, int group_id,
     b->dev = vh_vfio_device_new_from_fds(b->ops, b->ops_data, group_fd,
                                          group_id, container_fd, NULL,
                                          b->name, NULL, NULL, error);
-    if (!b->dev) {
-        g_prefix_error(error, "%s: ", b->name);
-        return FALSE;
-    }
+    if (!b->dev)
+        return FALSE;       /* the library named the device */
     b->group_id = group_id;
     return TRUE;
 }
@@ -875,6 +873,10 @@ vh_backend_serve(VhBackend *b, GError **error)
     gboolean discarding = FALSE;
     char buf[4096];
 
+    static const char overlong[] = "{\"id\":null,\"ok\":false,\"error\":"
+        "\"request line longer than " G_STRINGIFY(VH_BACKEND_MAX_LINE)
+        " bytes; skipped\"}\n";
+
     for (;;) {
         gssize n = vh_backend_fds_recv(b->sock, buf, sizeof(buf), fds, error);
         char *nl;
@@ -906,6 +908,11 @@ vh_backend_serve(VhBackend *b, GError **error)
             *nl = '\0';
             if (discarding) {
                 discarding = FALSE;
+            } else if (len > VH_BACKEND_MAX_LINE) {
+                vh_backend_close_fds(fds);
+                if (!vh_backend_send_all(b->sock, overlong,
+                                         strlen(overlong), error))
+                    return FALSE;
             } else if (len > 0) {
                 out = vh_backend_handle_line(b, in->str, fds, &quit);
                 if (!vh_backend_send_all(b->sock, out, strlen(out), error))
@@ -916,15 +923,10 @@ vh_backend_serve(VhBackend *b, GError **error)
                 return TRUE;
         }
         if (in->len > VH_BACKEND_MAX_LINE) {
-            g_autofree char *out = NULL;
-
-            if (!discarding) {
-                out = vh_backend_reply_error(NULL, "request line longer than "
-                                             G_STRINGIFY(VH_BACKEND_MAX_LINE)
-                                             " bytes; skipped");
-                if (!vh_backend_send_all(b->sock, out, strlen(out), error))
-                    return FALSE;
-            }
+            if (!discarding &&
+                !vh_backend_send_all(b->sock, overlong, strlen(overlong),
+                                     error))
+                return FALSE;
             discarding = TRUE;
             g_string_truncate(in, 0);
             vh_backend_close_fds(fds);
