@@ -57,7 +57,7 @@ vh_selftest_call(VhSelftestRun *run, const char *step, const char *cmd,
 static gboolean
 vh_selftest_read(VhSelftestRun *run, const char *step, guint region,
                  guint offset, guint size, guint64 *ret_value,
-                 const char **ret_path, VhJson *keep)
+                 char **ret_path)
 {
     g_autofree char *fields = g_strdup_printf(
         "\"region\":%u,\"offset\":%u,\"size\":%u", region, offset, size);
@@ -69,9 +69,7 @@ vh_selftest_read(VhSelftestRun *run, const char *step, guint region,
     if (!vh_backend_reply_get_uint(reply, "value", ret_value, &local))
         return vh_selftest_step(run, step, FALSE, "%s", local->message);
     if (ret_path)
-        *ret_path = vh_backend_reply_get_string(reply, "path");
-    if (keep)
-        *keep = g_steal_pointer(&reply);
+        *ret_path = g_strdup(vh_backend_reply_get_string(reply, "path"));
     return TRUE;
 }
 
@@ -164,7 +162,7 @@ vh_selftest_bars(VhSelftestRun *run, yajl_val report)
         yajl_val r = YAJL_GET_ARRAY(regions)->values[i];
         g_autofree char *name = NULL;
         guint64 index = 99, size = 0, value;
-        const char *how = NULL;
+        g_autofree char *how = NULL;
 
         vh_backend_reply_get_uint(r, "index", &index, NULL);
         vh_backend_reply_get_uint(r, "size", &size, NULL);
@@ -178,7 +176,7 @@ vh_selftest_bars(VhSelftestRun *run, yajl_val report)
                              (guint) index, size);
             continue;
         }
-        if (vh_selftest_read(run, name, index, 0, 4, &value, &how, NULL))
+        if (vh_selftest_read(run, name, index, 0, 4, &value, &how))
             vh_selftest_step(run, name, TRUE, "%" G_GUINT64_FORMAT " bytes, "
                              "dword at 0 = %#010x by %s", size, (guint) value,
                              how ? how : "?");
@@ -220,17 +218,17 @@ vh_selftest_edu_registers(VhSelftestRun *run)
 {
     guint32 probe = g_random_int();
     guint64 value;
-    const char *how = NULL;
+    g_autofree char *how = NULL;
 
     if (vh_selftest_read(run, "edu ID register", 0, VH_EDU_REG_ID, 4, &value,
-                         &how, NULL))
+                         &how))
         vh_selftest_step(run, "edu ID register", value == VH_EDU_ID_VALUE,
                          "BAR0+0x00 = %#010x (expected %#010x), by %s",
                          (guint) value, VH_EDU_ID_VALUE, how ? how : "?");
     if (vh_selftest_write(run, "edu liveness register", 0,
                           VH_EDU_REG_LIVENESS, 4, probe) &&
         vh_selftest_read(run, "edu liveness register", 0,
-                         VH_EDU_REG_LIVENESS, 4, &value, NULL, NULL))
+                         VH_EDU_REG_LIVENESS, 4, &value, NULL))
         vh_selftest_step(run, "edu liveness register",
                          value == (guint32) ~probe,
                          "wrote %#010x, read back %#010x (expected the "
@@ -271,7 +269,7 @@ vh_selftest_edu_msi(VhSelftestRun *run)
     vh_backend_reply_get_uint(reply, "count", &count, NULL);
     vh_backend_reply_get_uint(reply, "latency_us", &latency, NULL);
     if (!vh_selftest_read(run, name, 0, VH_EDU_REG_IRQ_STATUS, 4, &status,
-                          NULL, NULL))
+                          NULL))
         return;
     vh_selftest_step(run, name,
                      vh_backend_reply_get_bool(reply, "fired") && count >= 1 &&
