@@ -43,3 +43,19 @@ echo
 echo "== virt-hostdev nodedev-reattach pci_0000_01_01_0 (everything back)"
 "$vh" nodedev-reattach pci_0000_01_01_0
 "$vh" iommu-groups 0000:01:01.0
+
+# The device backend: the manager opens the group and hands its fds to an
+# unprivileged process that proves what the device allows.
+echo
+echo "== virt-hostdev nodedev-detach 00:03.0 (QEMU's edu device, alone in its group)"
+"$vh" nodedev-detach 00:03.0
+if "$vh" help 2>/dev/null | grep -q '^  device-info '; then
+    echo
+    echo "== virt-hostdev device-info 00:03.0"
+    "$vh" device-info 00:03.0
+fi
+echo
+echo "== virt-hostdev device-selftest 00:03.0 (backend runs as uid 65534, fds passed)"
+"$vh" device-selftest 00:03.0
+echo
+"$vh" nodedev-reattach 00:03.0
