@@ -1020,11 +1020,17 @@ vh_cli_device_selftest(VhCli *cli, const VhCliVerb *verb, int argc,
         return FALSE;
     if (!vh_pci_address_parse(argv[1], &addr, error))
         return FALSE;
-    if (uid <= 0 || uid > G_MAXUINT32 - 1 || gid < 0 ||
+    if (uid == 0) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "device-selftest: --uid 0 would leave the backend root; "
+                    "give an unprivileged uid (default 65534)");
+        return FALSE;
+    }
+    if (uid < 0 || uid > G_MAXUINT32 - 1 || gid < 0 ||
         gid > G_MAXUINT32 - 1 || memlock < 0) {
         g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
-                    "device-selftest: --uid must be 1 to 4294967294 (not "
-                    "root), --gid 0 to 4294967294 and --memlock >= 0");
+                    "device-selftest: --uid must be 1 to 4294967294, --gid 0 "
+                    "to 4294967294 and --memlock at least 0");
         return FALSE;
     }
     if (pass && !g_str_equal(pass, "inherit") && !g_str_equal(pass, "socket")) {

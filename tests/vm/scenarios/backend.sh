@@ -10,6 +10,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 vh=${VIRT_HOSTDEV_BUILD_DIR:?the build directory}/tools/virt-hostdev
+backend=$VIRT_HOSTDEV_BUILD_DIR/src/hostdev/vfio/backend/virt-hostdev-backend
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tb_assert_file "$vh" "the built virt-hostdev"
 edu=0000:00:03.0
 nic=0000:01:01.0
@@ -121,6 +123,10 @@ echo "== device-selftest, fds over the socket (SCM_RIGHTS)"
 selftest_paused socket
 echo
 
+echo "== an independent client (Python) of the backend's protocol"
+"$here/backend-client.py" "$backend" $edu "$group"
+echo
+
 echo "== the IOMMU stopped the DMA to the unmapped IOVA: the kernel logged a DMAR fault"
 faults=$(dmesg | grep -E 'DMAR: .*Request device \[00:03.0\] fault addr 0x200000' || true)
 echo "$faults"
@@ -134,6 +140,7 @@ else
 fi
 echo "$out"
 tb_assert_eq 2 "$rc" "exit status of --uid 0"
+[[ $out == *"--uid 0 would leave the backend root"* ]] || tb_fail "--uid 0 refusal does not say why: $out"
 if out=$("$vh" device-selftest $nic 2>&1); then
     tb_fail "device-selftest on $nic (e1000) succeeded: $out"
 fi
