@@ -86,6 +86,9 @@ selftest_paused() {
     tb_assert_eq "1" "$(status_field $pid NoNewPrivs)" "NoNewPrivs of the backend"
     tb_assert_eq "0000000000000000 0000000000000000" \
         "$(status_field $pid CapPrm) $(status_field $pid CapEff)" "permitted and effective capabilities"
+    tb_assert_eq "67108864 67108864" \
+        "$(sed -n 's/^Max locked memory *\([0-9]*\) *\([0-9]*\) .*/\1 \2/p' /proc/$pid/limits)" \
+        "RLIMIT_MEMLOCK of the backend, raised by the manager (64 MiB)"
     check_fds "$pid" "$how"
 
     echo "-- path access of uid $uid to /dev/vfio"

@@ -252,7 +252,6 @@ vh_selftest_edu_msi(VhSelftestRun *run)
                           &cmd))
         return;
     vh_backend_reply_get_uint(cmd, "value", &command, NULL);
-    g_free(fields);
     fields = g_strdup_printf("\"offset\":%d,\"size\":2,\"value\":%u",
                              VH_PCI_COMMAND,
                              (guint) command | VH_PCI_COMMAND_MEMORY_MASTER);
