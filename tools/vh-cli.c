@@ -28,6 +28,7 @@
 #include "vh-node-device.h"
 #include "vh-pci-address.h"
 #include "vh-sysfs.h"
+#include "vh-vfio.h"
 
 enum {
     VH_EXIT_OK = 0,
@@ -940,6 +941,405 @@ vh_cli_who_holds(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     return TRUE;
 }
 
+/* ---- VFIO device verbs (issue 6, the userspace VFIO library) ----------- */
+
+static const char *const vh_cli_region_names[] = {
+    "BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "CONFIG", "VGA",
+};
+static const char *const vh_cli_irq_names[] = {
+    "INTx", "MSI", "MSI-X", "ERR", "REQ",
+};
+
+/* What device-info reports, gathered before printing. */
+typedef struct {
+    VhVfioDevice *dev;
+    char *driver;
+    GPtrArray *regions;             /* const VhVfioRegion *, owned by dev */
+    GPtrArray *areas;               /* GArray of VhVfioArea per region */
+    GPtrArray *irqs;                /* const VhVfioIrqInfo *, owned by dev */
+    VhVfioResetMethod reset;
+    GPtrArray *reset_blocked;       /* char * */
+    guint64 pgsizes;
+    GArray *iova_ranges;            /* VhVfioIovaRange */
+    guint32 dma_avail;              /* G_MAXUINT32: not reported */
+} VhCliDeviceReport;
+
+static void
+vh_cli_device_report_clear(VhCliDeviceReport *r)
+{
+    g_clear_pointer(&r->regions, g_ptr_array_unref);
+    g_clear_pointer(&r->areas, g_ptr_array_unref);
+    g_clear_pointer(&r->irqs, g_ptr_array_unref);
+    g_clear_pointer(&r->reset_blocked, g_ptr_array_unref);
+    g_clear_pointer(&r->iova_ranges, g_array_unref);
+    g_clear_pointer(&r->driver, g_free);
+    g_clear_pointer(&r->dev, vh_vfio_device_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VhCliDeviceReport, vh_cli_device_report_clear)
+
+static const char *
+vh_cli_region_name(guint32 index)
+{
+    return index < G_N_ELEMENTS(vh_cli_region_names) ?
+           vh_cli_region_names[index] : "device-specific";
+}
+
+static const char *
+vh_cli_irq_name(guint32 index)
+{
+    return index < G_N_ELEMENTS(vh_cli_irq_names) ?
+           vh_cli_irq_names[index] : "device-specific";
+}
+
+/* Flag words, in a fixed order. */
+static GPtrArray *
+vh_cli_region_flags(const VhVfioRegion *r)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    if (r->flags & VFIO_REGION_INFO_FLAG_READ)
+        g_ptr_array_add(out, "read");
+    if (r->flags & VFIO_REGION_INFO_FLAG_WRITE)
+        g_ptr_array_add(out, "write");
+    if (r->flags & VFIO_REGION_INFO_FLAG_MMAP)
+        g_ptr_array_add(out, "mmap");
+    if (r->has_sparse)
+        g_ptr_array_add(out, "sparse-mmap");
+    if (r->msix_mappable)
+        g_ptr_array_add(out, "msix-mappable");
+    return out;
+}
+
+static GPtrArray *
+vh_cli_irq_flags(const VhVfioIrqInfo *info)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    if (info->flags & VFIO_IRQ_INFO_EVENTFD)
+        g_ptr_array_add(out, "eventfd");
+    if (info->flags & VFIO_IRQ_INFO_MASKABLE)
+        g_ptr_array_add(out, "maskable");
+    if (info->flags & VFIO_IRQ_INFO_AUTOMASKED)
+        g_ptr_array_add(out, "automasked");
+    if (info->flags & VFIO_IRQ_INFO_NORESIZE)
+        g_ptr_array_add(out, "noresize");
+    return out;
+}
+
+static gboolean
+vh_cli_device_report(VhCli *cli, const VhPciAddress *addr,
+                     VhCliDeviceReport *r, GError **error)
+{
+    const VhVfioOps *ops = vh_vfio_ops_kernel();
+    gpointer ops_data = NULL;
+    g_autofree char *driver_rel = vh_sysfs_pci_device_relpath(addr, "driver");
+    const VhVfioDeviceInfo *info;
+    VhVfioContainer *container;
+    const VhSysfs *sysfs;
+    guint32 i;
+
+    if (cli->hooks && cli->hooks->vfio_ops) {
+        ops = cli->hooks->vfio_ops;
+        ops_data = cli->hooks->data;
+    }
+    if (!(sysfs = vh_cli_sysfs(cli, error)) ||
+        !vh_sysfs_read_link_name(sysfs, driver_rel, &r->driver, error))
+        return FALSE;
+    r->dev = vh_vfio_device_open_address(ops, ops_data, sysfs, addr, NULL,
+                                         error);
+    if (!r->dev)
+        return FALSE;
+    info = vh_vfio_device_get_info(r->dev);
+
+    r->regions = g_ptr_array_new();
+    r->areas = g_ptr_array_new_with_free_func((GDestroyNotify) g_array_unref);
+    for (i = 0; i < info->num_regions; i++) {
+        g_autoptr(GError) local = NULL;
+        const VhVfioRegion *region;
+        GArray *areas = NULL;
+
+        if (!vh_vfio_device_get_region(r->dev, i, &region, &local)) {
+            /* VGA and other absent indexes: not listed. */
+            if (g_error_matches(local, VH_VFIO_ERROR, VH_VFIO_ERROR_NOT_FOUND))
+                continue;
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        if (!vh_vfio_device_region_mmap_areas(r->dev, i, &areas, error))
+            return FALSE;
+        g_ptr_array_add(r->regions, (gpointer) region);
+        g_ptr_array_add(r->areas, areas);
+    }
+    r->irqs = g_ptr_array_new();
+    for (i = 0; i < info->num_irqs; i++) {
+        const VhVfioIrqInfo *irq;
+
+        if (!vh_vfio_device_get_irq_info(r->dev, i, &irq, error))
+            return FALSE;
+        g_ptr_array_add(r->irqs, (gpointer) irq);
+    }
+    if (!vh_vfio_device_get_reset_method(r->dev, NULL, 0, &r->reset,
+                                         &r->reset_blocked, error))
+        return FALSE;
+    container = vh_vfio_group_get_container(vh_vfio_device_get_group(r->dev));
+    return vh_vfio_container_get_iommu_info(container, &r->pgsizes,
+                                            &r->iova_ranges, &r->dma_avail,
+                                            error);
+}
+
+static void
+vh_cli_json_key_u64(yajl_gen g, const char *key, guint64 value)
+{
+    char num[32];
+    int len = g_snprintf(num, sizeof(num), "%" G_GUINT64_FORMAT, value);
+
+    vh_json_string(g, key);
+    yajl_gen_number(g, num, len);
+}
+
+static void
+vh_cli_json_words(yajl_gen g, const char *key, GPtrArray *words)
+{
+    guint i;
+
+    vh_json_string(g, key);
+    yajl_gen_array_open(g);
+    for (i = 0; i < words->len; i++)
+        vh_json_string(g, g_ptr_array_index(words, i));
+    yajl_gen_array_close(g);
+}
+
+static char *
+vh_cli_device_report_json(const VhCliDeviceReport *r, GError **error)
+{
+    yajl_gen g = vh_json_gen_new();
+    VhVfioGroup *group = vh_vfio_device_get_group(r->dev);
+    const VhVfioDeviceInfo *info = vh_vfio_device_get_info(r->dev);
+    const VhVfioMsix *msix = vh_vfio_device_get_msix(r->dev);
+    guint i, j;
+
+    yajl_gen_map_open(g);
+    vh_json_key_string(g, "address", vh_vfio_device_get_name(r->dev));
+    vh_json_key_string(g, "driver", r->driver);
+    vh_json_key_int(g, "group", vh_vfio_group_get_id(group));
+    vh_json_key_bool(g, "pci", (info->flags & VFIO_DEVICE_FLAGS_PCI) != 0);
+    vh_json_string(g, "regions");
+    yajl_gen_array_open(g);
+    for (i = 0; i < r->regions->len; i++) {
+        const VhVfioRegion *region = g_ptr_array_index(r->regions, i);
+        const GArray *areas = g_ptr_array_index(r->areas, i);
+        g_autoptr(GPtrArray) flags = vh_cli_region_flags(region);
+
+        yajl_gen_map_open(g);
+        vh_json_key_int(g, "index", region->index);
+        vh_json_key_string(g, "name", vh_cli_region_name(region->index));
+        vh_cli_json_key_u64(g, "size", region->size);
+        vh_cli_json_key_u64(g, "offset", region->offset);
+        vh_cli_json_words(g, "flags", flags);
+        vh_json_string(g, "mmap_areas");
+        yajl_gen_array_open(g);
+        for (j = 0; j < areas->len; j++) {
+            const VhVfioArea *a = &g_array_index(areas, VhVfioArea, j);
+
+            yajl_gen_map_open(g);
+            vh_cli_json_key_u64(g, "offset", a->offset);
+            vh_cli_json_key_u64(g, "size", a->size);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        if (region->has_type) {
+            vh_json_key_int(g, "type", region->type);
+            vh_json_key_int(g, "subtype", region->subtype);
+        }
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+
+    vh_json_string(g, "interrupts");
+    yajl_gen_array_open(g);
+    for (i = 0; i < r->irqs->len; i++) {
+        const VhVfioIrqInfo *irq = g_ptr_array_index(r->irqs, i);
+        g_autoptr(GPtrArray) flags = vh_cli_irq_flags(irq);
+
+        yajl_gen_map_open(g);
+        vh_json_key_int(g, "index", irq->index);
+        vh_json_key_string(g, "name", vh_cli_irq_name(irq->index));
+        vh_json_key_int(g, "count", irq->count);
+        vh_cli_json_words(g, "flags", flags);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+
+    vh_json_string(g, "msix");
+    if (msix->present) {
+        yajl_gen_map_open(g);
+        vh_json_key_int(g, "vectors", msix->entries);
+        vh_json_key_int(g, "table_bar", msix->table_bar);
+        vh_cli_json_key_u64(g, "table_offset", msix->table_offset);
+        vh_json_key_int(g, "pba_bar", msix->pba_bar);
+        vh_cli_json_key_u64(g, "pba_offset", msix->pba_offset);
+        yajl_gen_map_close(g);
+    } else {
+        yajl_gen_null(g);
+    }
+
+    vh_json_string(g, "reset");
+    yajl_gen_map_open(g);
+    vh_json_key_string(g, "method", vh_vfio_reset_method_to_string(r->reset));
+    vh_cli_json_words(g, "blocked_by", r->reset_blocked);
+    yajl_gen_map_close(g);
+
+    vh_cli_json_key_u64(g, "iommu_page_sizes", r->pgsizes);
+    vh_json_string(g, "iova_ranges");
+    yajl_gen_array_open(g);
+    for (i = 0; i < r->iova_ranges->len; i++) {
+        const VhVfioIovaRange *ir = &g_array_index(r->iova_ranges,
+                                                   VhVfioIovaRange, i);
+        yajl_gen_map_open(g);
+        vh_cli_json_key_u64(g, "start", ir->start);
+        vh_cli_json_key_u64(g, "end", ir->end);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    vh_json_string(g, "dma_avail");
+    if (r->dma_avail == G_MAXUINT32)
+        yajl_gen_null(g);
+    else
+        yajl_gen_integer(g, r->dma_avail);
+    yajl_gen_map_close(g);
+    return vh_json_gen_finish(g, error);
+}
+
+static char *
+vh_cli_join_words(GPtrArray *words)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    guint i;
+
+    for (i = 0; i < words->len; i++)
+        g_string_append_printf(s, "%s%s", i ? " " : "",
+                               (const char *) g_ptr_array_index(words, i));
+    return g_strdup(s->len ? s->str : "-");
+}
+
+static void
+vh_cli_device_report_print(const VhCliDeviceReport *r)
+{
+    VhVfioGroup *group = vh_vfio_device_get_group(r->dev);
+    const VhVfioMsix *msix = vh_vfio_device_get_msix(r->dev);
+    g_autoptr(GString) pg = g_string_new(NULL);
+    guint i, j;
+
+    g_print("Device:       %s (%s), IOMMU group %d\n",
+            vh_vfio_device_get_name(r->dev), vh_cli_or(r->driver, "no driver"),
+            vh_vfio_group_get_id(group));
+    g_print("Regions:\n");
+    for (i = 0; i < r->regions->len; i++) {
+        const VhVfioRegion *region = g_ptr_array_index(r->regions, i);
+        const GArray *areas = g_ptr_array_index(r->areas, i);
+        g_autoptr(GPtrArray) words = vh_cli_region_flags(region);
+        g_autofree char *flags = vh_cli_join_words(words);
+        g_autofree char *size = vh_vfio_format_size(region->size);
+        g_autoptr(GString) mm = g_string_new(NULL);
+
+        for (j = 0; j < areas->len; j++) {
+            const VhVfioArea *a = &g_array_index(areas, VhVfioArea, j);
+            g_string_append_printf(mm, " [0x%" G_GINT64_MODIFIER "x, +0x%" G_GINT64_MODIFIER "x)",
+                                   a->offset, a->size);
+        }
+        g_print("  %-8s size 0x%-8" G_GINT64_MODIFIER "x %-9s %s%s%s\n",
+                vh_cli_region_name(region->index), region->size, size, flags,
+                mm->len ? "  mmap:" : "", mm->str);
+    }
+    if (msix->present)
+        g_print("MSI-X table:  %u vectors in BAR%u at 0x%" G_GINT64_MODIFIER "x (PBA BAR%u at 0x%" G_GINT64_MODIFIER "x)\n",
+                msix->entries, msix->table_bar, msix->table_offset,
+                msix->pba_bar, msix->pba_offset);
+    g_print("Interrupts:\n");
+    for (i = 0; i < r->irqs->len; i++) {
+        const VhVfioIrqInfo *irq = g_ptr_array_index(r->irqs, i);
+        g_autoptr(GPtrArray) words = vh_cli_irq_flags(irq);
+        g_autofree char *flags = vh_cli_join_words(words);
+
+        g_print("  %-8s count %-5u %s\n", vh_cli_irq_name(irq->index),
+                irq->count, irq->count ? flags : "-");
+    }
+    g_print("Reset:        %s", vh_vfio_reset_method_to_string(r->reset));
+    switch (r->reset) {
+    case VH_VFIO_RESET_DEVICE:
+        g_print(" (VFIO_DEVICE_RESET: FLR, PM or a device-specific reset)\n");
+        break;
+    case VH_VFIO_RESET_HOT:
+        if (r->reset_blocked->len) {
+            g_autofree char *who = NULL;
+
+            g_ptr_array_add(r->reset_blocked, NULL);
+            who = g_strjoinv(", ", (char **) r->reset_blocked->pdata);
+            g_ptr_array_remove_index(r->reset_blocked,
+                                     r->reset_blocked->len - 1);
+            g_print(" (bus reset; also hits %s, not held by this process)\n", who);
+        } else {
+            g_print(" (bus reset; every affected group is held)\n");
+        }
+        break;
+    default:
+        g_print(" (no FLR or PM reset and no bus reset)\n");
+        break;
+    }
+    for (i = 0; i < 64; i++) {
+        if (r->pgsizes & (1ULL << i)) {
+            g_autofree char *s = vh_vfio_format_size(1ULL << i);
+            g_string_append_printf(pg, "%s%s", pg->len ? " " : "", s);
+        }
+    }
+    g_print("IOMMU pages:  %s\n", pg->len ? pg->str : "not reported");
+    g_print("IOVA ranges: ");
+    for (i = 0; i < r->iova_ranges->len; i++) {
+        const VhVfioIovaRange *ir = &g_array_index(r->iova_ranges,
+                                                   VhVfioIovaRange, i);
+        g_print(" [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]",
+                ir->start, ir->end);
+    }
+    g_print("\n");
+    if (r->dma_avail == G_MAXUINT32)
+        g_print("dma_avail:    not reported\n");
+    else
+        g_print("dma_avail:    %u\n", r->dma_avail);
+}
+
+static gboolean
+vh_cli_device_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+                   GError **error)
+{
+    g_auto(VhCliDeviceReport) report = { 0 };
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print a JSON object with regions, interrupts, MSI-X, reset, IOVA "
+          "ranges and dma_avail", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    VhPciAddress addr;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (!vh_cli_device_report(cli, &addr, &report, error))
+        return FALSE;
+    if (json) {
+        g_autofree char *out = vh_cli_device_report_json(&report, error);
+        if (!out)
+            return FALSE;
+        g_print("%s", out);
+        return TRUE;
+    }
+    vh_cli_device_report_print(&report);
+    return TRUE;
+}
+
+/* ---- end of VFIO device verbs ------------------------------------------- */
+
 /* ---- device backend verbs (issue 6) ------------------------------------- */
 
 /* virt-hostdev-backend: $VIRT_HOSTDEV_BACKEND, next to this program (as
@@ -1136,6 +1536,11 @@ static const VhCliVerb vh_cli_verbs[] = {
       "Print libvirt node-device XML for DEVICE, or every PCI device in one "
       "<devices> document with --all.",
       vh_cli_nodedev_dumpxml },
+    { "device-info", "DEVICE",
+      "Open DEVICE (on vfio-pci) through VFIO and show its regions with "
+      "sizes, flags and mmap-able areas, interrupts with counts and flags, "
+      "MSI-X table, reset ability, IOVA ranges and dma_avail.  Needs root.",
+      vh_cli_device_info },
     { "device-selftest", "DEVICE",
       "Prove what a device on vfio-pci allows, through the unprivileged "
       "backend holding passed fds: config space, BARs; for QEMU's edu also "

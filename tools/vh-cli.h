@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "vh-sysfs.h"
+#include "vh-vfio.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,9 @@ typedef struct {
     void (*sysfs_opened)(gpointer data, VhSysfs *sysfs);
     gboolean (*load_module)(gpointer data, const char *module, GError **error);
     const char *dev_root;
+    /* A simulated VFIO kernel for device-info; NULL: the real one.  Gets
+     * @data as its ops_data. */
+    const VhVfioOps *vfio_ops;
     gpointer data;
 } VhCliHooks;
 

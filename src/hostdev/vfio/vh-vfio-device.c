@@ -544,19 +544,18 @@ bar_check_index(const VhVfioDevice *dev, guint32 bar, GError **error)
 }
 
 gboolean
-vh_vfio_device_bar_mmap_areas(VhVfioDevice *dev, guint32 bar,
-                              GArray **ret_areas, GError **error)
+vh_vfio_device_region_mmap_areas(VhVfioDevice *dev, guint32 index,
+                                 GArray **ret_areas, GError **error)
 {
     const VhVfioRegion *region;
     gsize page = dev->ops->page_size(dev->ops_data);
     gboolean has_hole = FALSE;
     guint64 hole_start = 0, hole_end = 0;
 
-    if (!bar_check_index(dev, bar, error) ||
-        !vh_vfio_device_get_region(dev, bar, &region, error))
+    if (!vh_vfio_device_get_region(dev, index, &region, error))
         return FALSE;
-    if (dev->msix.present && dev->msix.table_bar == bar &&
-        !region->msix_mappable) {
+    if (index <= VH_VFIO_PCI_BAR5 && dev->msix.present &&
+        dev->msix.table_bar == index && !region->msix_mappable) {
         has_hole = TRUE;
         vh_vfio_msix_hole(dev->msix.table_offset,
                           (guint64) dev->msix.entries * PCI_MSIX_ENTRY_SIZE,
@@ -565,6 +564,15 @@ vh_vfio_device_bar_mmap_areas(VhVfioDevice *dev, guint32 bar,
     *ret_areas = vh_vfio_mmap_areas(region, has_hole, hole_start, hole_end,
                                     page);
     return TRUE;
+}
+
+gboolean
+vh_vfio_device_bar_mmap_areas(VhVfioDevice *dev, guint32 bar,
+                              GArray **ret_areas, GError **error)
+{
+    if (!bar_check_index(dev, bar, error))
+        return FALSE;
+    return vh_vfio_device_region_mmap_areas(dev, bar, ret_areas, error);
 }
 
 gboolean

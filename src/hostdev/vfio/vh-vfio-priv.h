@@ -165,9 +165,6 @@ gboolean vh_vfio_rom_check(const guint8 *rom, gsize len, GError **error);
 
 /* ---- shared helpers ---- */
 
-/* "1 MiB", "4 KiB", "300 B". Free with g_free(). */
-char *vh_vfio_format_size(guint64 size);
-
 /* The container's weak list of groups (for hot reset ownership). */
 void vh_vfio_container_add_group(VhVfioContainer *container,
                                  VhVfioGroup *group);

@@ -36,6 +36,7 @@
 #pragma once
 
 #include <glib.h>
+#include <linux/vfio.h>         /* the VFIO_* flag values used below */
 #include <sys/types.h>
 
 #include "vh-error.h"
@@ -432,6 +433,11 @@ gboolean vh_vfio_device_config_write_u32(VhVfioDevice *dev, guint64 offset,
 gboolean vh_vfio_device_bar_mmap_areas(VhVfioDevice *dev, guint32 bar,
                                        GArray **ret_areas, GError **error);
 
+/* The same for any region @index: BARs as above, other regions their
+ * sparse areas or whole when they have VFIO_REGION_INFO_FLAG_MMAP. */
+gboolean vh_vfio_device_region_mmap_areas(VhVfioDevice *dev, guint32 index,
+                                          GArray **ret_areas, GError **error);
+
 /*
  * Maps the mmap-able areas of BAR @bar (idempotent).  A BAR with no such
  * area is not an error: its accesses then all go through pread/pwrite.
@@ -600,5 +606,9 @@ gboolean vh_vfio_device_get_reset_method(VhVfioDevice *dev,
 gboolean vh_vfio_device_reset(VhVfioDevice *dev, VhVfioGroup *const *groups,
                               gsize n_groups, VhVfioResetMethod *ret_method,
                               GError **error);
+
+/* A size for messages, exact: "1 MiB", "4 KiB", "300 B", "1536 B".
+ * Free with g_free(). */
+char *vh_vfio_format_size(guint64 size);
 
 G_END_DECLS
