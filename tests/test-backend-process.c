@@ -445,6 +445,58 @@ test_program_bad_group_fd(void)
     close(p[1]);
 }
 
+/* device-selftest refuses bad options with status 2 before it touches
+ * anything. */
+static void
+test_cli_usage(void)
+{
+    static const char *const cases[][4] = {
+        { "00:03.0", "--uid=0", NULL },
+        { "00:03.0", "--pass=carrier-pigeon", NULL },
+        { "00:03.0", "--gid=-1", NULL },
+        { "00:03.0", "--memlock=-5", NULL },
+        { "0000:00:03.9", NULL },
+        { NULL },
+    };
+    static const char *const messages[] = {
+        "--uid 0 would leave the backend root",
+        "unknown --pass 'carrier-pigeon': use inherit or socket",
+        "--gid 0 to 4294967294",
+        "--memlock at least 0",
+        "invalid PCI address",
+        "expected DEVICE, got 0 arguments",
+    };
+    const char *cli = g_getenv("VH_CLI");
+    gsize i;
+
+    if (!cli) {
+        g_test_skip("VH_CLI (the built virt-hostdev) not set");
+        return;
+    }
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GError) err = NULL;
+        g_autofree char *out = NULL;
+        g_autofree char *errout = NULL;
+        int status, j;
+
+        g_ptr_array_add(argv, (char *) cli);
+        g_ptr_array_add(argv, (char *) "--sysfs-root=/nonexistent");
+        g_ptr_array_add(argv, (char *) "device-selftest");
+        for (j = 0; cases[i][j]; j++)
+            g_ptr_array_add(argv, (char *) cases[i][j]);
+        g_ptr_array_add(argv, NULL);
+        g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, NULL,
+                                   G_SPAWN_DEFAULT, NULL, NULL, &out, &errout,
+                                   &status, &err));
+        g_test_message("%s", errout);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 2);
+        g_assert_cmpstr(out, ==, "");
+        g_assert_nonnull(strstr(errout, messages[i]));
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -462,5 +514,6 @@ main(int argc, char **argv)
     g_test_add_func("/backend/program/usage", test_program_usage);
     g_test_add_func("/backend/program/spawn", test_program_spawn);
     g_test_add_func("/backend/program/bad-group-fd", test_program_bad_group_fd);
+    g_test_add_func("/backend/cli/usage", test_cli_usage);
     return g_test_run();
 }
