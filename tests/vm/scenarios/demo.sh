@@ -52,7 +52,9 @@ echo "== virt-hostdev nodedev-detach 00:03.0 (QEMU's edu device, alone in its gr
 if "$vh" help 2>/dev/null | grep -q '^  device-info '; then
     echo
     echo "== virt-hostdev device-info 00:03.0"
-    "$vh" device-info 00:03.0
+    # Shown, not asserted here: device-info has its own tests; a failure
+    # is printed and the demo goes on to the backend.
+    "$vh" device-info 00:03.0 || echo "(device-info FAILED with status $?)"
 fi
 echo
 echo "== virt-hostdev device-selftest 00:03.0 (backend runs as uid 65534, fds passed)"
