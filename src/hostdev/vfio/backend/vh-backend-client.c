@@ -285,21 +285,26 @@ vh_backend_reply_get_bool(yajl_val reply, const char *key)
 
 /* ---- spawning ----------------------------------------------------------- */
 
-static gboolean
-vh_backend_client_set_memlock(GPid pid, guint64 bytes, GError **error)
+/*
+ * In the child, before exec, while it is still root: a prlimit() from the
+ * parent afterwards would race with the backend's drop to another uid
+ * (and needs CAP_SYS_RESOURCE, which root may lack in a container).  Only
+ * async-signal-safe calls here.
+ */
+static void
+vh_backend_child_memlock(gpointer data)
 {
-    struct rlimit lim = { .rlim_cur = bytes, .rlim_max = bytes };
+    static const char msg[] = "virt-hostdev-backend: setting RLIMIT_MEMLOCK "
+                              "before exec failed; is the manager root?\n";
+    const guint64 *bytes = data;
+    struct rlimit lim = { .rlim_cur = *bytes, .rlim_max = *bytes };
 
-    if (prlimit(pid, RLIMIT_MEMLOCK, &lim, NULL) < 0) {
-        int saved_errno = errno;
-
-        g_set_error(error, VH_BACKEND_ERROR, VH_BACKEND_ERROR_FAILED,
-                    "raising RLIMIT_MEMLOCK of the backend (pid %d) to %"
-                    G_GUINT64_FORMAT " bytes: %s; run as root", pid, bytes,
-                    g_strerror(saved_errno));
-        return FALSE;
+    if (setrlimit(RLIMIT_MEMLOCK, &lim) < 0) {
+        if (write(2, msg, sizeof(msg) - 1) < 0) {
+            /* nothing more to say */
+        }
+        _exit(126);
     }
-    return TRUE;
 }
 
 VhBackendClient *
@@ -349,7 +354,9 @@ vh_backend_client_spawn(const VhBackendLaunch *l, GError **error)
                                           G_SPAWN_DO_NOT_REAP_CHILD |
                                           G_SPAWN_STDIN_FROM_DEV_NULL |
                                           G_SPAWN_STDOUT_TO_DEV_NULL,
-                                          NULL, NULL, -1, -1, -1,
+                                          l->memlock ? vh_backend_child_memlock
+                                                     : NULL,
+                                          (gpointer) &l->memlock, -1, -1, -1,
                                           source, target, n_fds, &pid,
                                           NULL, NULL, NULL, error)) {
         close(sv[0]);
@@ -361,8 +368,6 @@ vh_backend_client_spawn(const VhBackendLaunch *l, GError **error)
     c = vh_backend_client_new(sv[0], pid);
     if (l->timeout_ms)
         c->timeout_ms = l->timeout_ms;
-    if (l->memlock && !vh_backend_client_set_memlock(pid, l->memlock, error))
-        return NULL;
     if (l->group_fd >= 0 && l->pass == VH_BACKEND_PASS_SOCKET) {
         g_autofree char *fields = g_strdup_printf("\"group\":%d", l->group_id);
         int fds[2] = { l->group_fd, l->container_fd };

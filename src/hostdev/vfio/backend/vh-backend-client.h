@@ -2,7 +2,8 @@
  * vh-backend-client.h: the manager's side: start a backend, talk to it
  *
  * The manager (root) opens the container and group, then starts
- * virt-hostdev-backend with RLIMIT_MEMLOCK raised, stdin and stdout on
+ * virt-hostdev-backend with RLIMIT_MEMLOCK raised (set in the child before
+ * exec, while it is still root), stdin and stdout on
  * /dev/null, stderr inherited, one end of a socketpair as its control
  * socket, and the group/container fds either inherited (fd numbers on its
  * command line) or sent over the socket (SCM_RIGHTS, "handover").

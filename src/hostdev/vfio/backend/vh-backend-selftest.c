@@ -93,7 +93,7 @@ vh_selftest_status(VhSelftestRun *run)
     g_auto(VhJson) reply = NULL;
     g_autoptr(GString) fds = g_string_new(NULL);
     guint64 uid = G_MAXUINT64, gid = G_MAXUINT64, nnp = 0, caps = 1,
-            groups = 1;
+            groups = 1, memlock = 0;
     const char *path[] = { "fds", NULL };
     yajl_val obj;
     gsize i;
@@ -105,6 +105,7 @@ vh_selftest_status(VhSelftestRun *run)
     vh_backend_reply_get_uint(reply, "no_new_privs", &nnp, NULL);
     vh_backend_reply_get_uint(reply, "cap_effective", &caps, NULL);
     vh_backend_reply_get_uint(reply, "groups", &groups, NULL);
+    vh_backend_reply_get_uint(reply, "memlock", &memlock, NULL);
     obj = yajl_tree_get(reply, path, yajl_t_object);
     for (i = 0; obj && i < YAJL_GET_OBJECT(obj)->len; i++) {
         yajl_val v = YAJL_GET_OBJECT(obj)->values[i];
@@ -115,13 +116,15 @@ vh_selftest_status(VhSelftestRun *run)
     }
     vh_selftest_step(run, name,
                      uid == t->uid && gid == t->gid && nnp == 1 &&
-                     caps == 0 && groups == 0,
+                     caps == 0 && groups == 0 &&
+                     (t->memlock == 0 || memlock == t->memlock),
                      "pid %d uid %" G_GUINT64_FORMAT " gid %" G_GUINT64_FORMAT
                      " (asked %u/%u), supplementary groups %" G_GUINT64_FORMAT
                      ", no_new_privs %" G_GUINT64_FORMAT ", CapEff %#"
-                     G_GINT64_MODIFIER "x; fds: %s",
+                     G_GINT64_MODIFIER "x, RLIMIT_MEMLOCK %" G_GUINT64_FORMAT
+                     "; fds: %s",
                      vh_backend_client_get_pid(run->c), uid, gid, t->uid,
-                     t->gid, groups, nnp, caps, fds->str);
+                     t->gid, groups, nnp, caps, memlock, fds->str);
 }
 
 /* Config space: vendor and device as sysfs has them. */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -292,6 +293,7 @@ vh_backend_cmd_status(VhBackend *b, const VhBackendRequest *req, GArray *fds,
 {
     g_autoptr(GDir) dir = NULL;
     VhBackendCreds c;
+    struct rlimit lim;
     const char *entry;
 
     if (!vh_backend_creds_get(&c, error))
@@ -303,6 +305,8 @@ vh_backend_cmd_status(VhBackend *b, const VhBackendRequest *req, GArray *fds,
     vh_backend_reply_uint(reply, "cap_effective", c.cap_effective);
     vh_backend_reply_uint(reply, "cap_permitted", c.cap_permitted);
     vh_backend_reply_int(reply, "no_new_privs", c.no_new_privs);
+    if (getrlimit(RLIMIT_MEMLOCK, &lim) == 0)
+        vh_backend_reply_uint(reply, "memlock", lim.rlim_cur);
     vh_backend_reply_string(reply, "device", b->name);
     vh_backend_reply_bool(reply, "device_open", b->dev != NULL);
     /* The process's own view of its fds; the independent check is
