@@ -24,6 +24,7 @@
 #include "vh-config.h"
 #include "vh-assign.h"
 #include "vh-domain.h"
+#include "vh-backend-selftest.h"
 #include "vh-error.h"
 #include "vh-holders.h"
 #include "vh-host-usage.h"
@@ -1900,6 +1901,155 @@ vh_cli_device_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
 
 /* ---- end of VFIO device verbs ------------------------------------------- */
 
+/* ---- device backend verbs (issue 6) ------------------------------------- */
+
+/* virt-hostdev-backend: $VIRT_HOSTDEV_BACKEND, next to this program (as
+ * installed), or where the build tree made it. */
+static char *
+vh_cli_backend_program(void)
+{
+    const char *env = g_getenv("VIRT_HOSTDEV_BACKEND");
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *dir = NULL;
+    g_autofree char *sibling = NULL;
+
+    if (env && *env)
+        return g_strdup(env);
+    if (self) {
+        dir = g_path_get_dirname(self);
+        sibling = g_build_filename(dir, "virt-hostdev-backend", NULL);
+        if (g_file_test(sibling, G_FILE_TEST_IS_EXECUTABLE))
+            return g_steal_pointer(&sibling);
+    }
+    return g_strdup(VH_BACKEND_UNINSTALLED);
+}
+
+static void
+vh_cli_selftest_step(gpointer data, const VhBackendStep *step)
+{
+    guint *count = data;
+
+    (*count)++;
+    g_print("%-7s %s: %s\n", step->ok ? "ok" : "FAILED", step->name,
+            step->evidence);
+}
+
+/* --pause: the backend stays up until standard input says go on. */
+static void
+vh_cli_selftest_pause(gpointer data, GPid pid)
+{
+    char buf[256];
+
+    g_print("paused: backend pid %d is running; inspect /proc/%d, then press "
+            "Enter or close standard input\n", pid, pid);
+    fflush(stdout);
+    while (fgets(buf, sizeof(buf), stdin) && !strchr(buf, '\n'))
+        ;
+}
+
+static gboolean
+vh_cli_device_selftest(VhCli *cli, const VhCliVerb *verb, int argc,
+                       char **argv, GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autofree char *pass = NULL;
+    g_autofree char *program = NULL;
+    gint64 uid = 65534, gid = 65534, memlock = 64 << 20;
+    gboolean pause = FALSE;
+    const GOptionEntry entries[] = {
+        { "uid", 0, 0, G_OPTION_ARG_INT64, &uid,
+          "Run the backend as this uid (default 65534, nobody)", "UID" },
+        { "gid", 0, 0, G_OPTION_ARG_INT64, &gid,
+          "Run the backend as this gid (default 65534, nogroup)", "GID" },
+        { "pass", 0, 0, G_OPTION_ARG_STRING, &pass,
+          "Hand the fds over as inherited fd numbers (inherit, the default) "
+          "or over the backend's socket (socket, SCM_RIGHTS)", "HOW" },
+        { "memlock", 0, 0, G_OPTION_ARG_INT64, &memlock,
+          "RLIMIT_MEMLOCK of the backend in bytes (default 64 MiB)", "BYTES" },
+        { "pause", 0, 0, G_OPTION_ARG_NONE, &pause,
+          "After the checks, keep the backend running until standard input "
+          "has a line or ends (to inspect it from outside)", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+    VhBackendSelftest t = { 0 };
+    const VhNodeDevice *dev;
+    VhPciAddress addr;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint steps = 0, failed = 0;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
+        return FALSE;
+    if (!vh_pci_address_parse(argv[1], &addr, error))
+        return FALSE;
+    if (uid == 0) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "device-selftest: --uid 0 would leave the backend root; "
+                    "give an unprivileged uid (default 65534)");
+        return FALSE;
+    }
+    if (uid < 0 || uid > G_MAXUINT32 - 1 || gid < 0 ||
+        gid > G_MAXUINT32 - 1 || memlock < 0) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "device-selftest: --uid must be 1 to 4294967294, --gid 0 "
+                    "to 4294967294 and --memlock at least 0");
+        return FALSE;
+    }
+    if (pass && !g_str_equal(pass, "inherit") && !g_str_equal(pass, "socket")) {
+        g_autofree char *esc = g_strescape(pass, NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "device-selftest: unknown --pass '%s': use inherit or "
+                    "socket", esc);
+        return FALSE;
+    }
+    if (!(list = vh_cli_scan(cli, 0, error)) ||
+        !(dev = vh_node_device_list_find(list, &addr, error)) ||
+        !vh_cli_require_groups(list, dev, error))
+        return FALSE;
+    vh_pci_address_format(&addr, buf);
+    if (g_strcmp0(dev->driver, "vfio-pci") != 0) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
+                    "%s is on %s, not vfio-pci; run `virt-hostdev "
+                    "nodedev-detach %s` first", buf,
+                    vh_cli_or(dev->driver, "no driver"), buf);
+        return FALSE;
+    }
+    if (geteuid() != 0) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
+                    "device-selftest opens /dev/vfio/%u and starts the "
+                    "backend as uid %" G_GINT64_FORMAT ": run it as root",
+                    dev->group, uid);
+        return FALSE;
+    }
+    program = vh_cli_backend_program();
+    t.program = program;
+    t.device = buf;
+    t.group_id = dev->group;
+    t.vendor = dev->vendor;
+    t.device_id = dev->device;
+    t.uid = uid;
+    t.gid = gid;
+    t.memlock = memlock;
+    t.pass = pass && g_str_equal(pass, "socket") ? VH_BACKEND_PASS_SOCKET
+                                                  : VH_BACKEND_PASS_INHERIT;
+    t.sysfs = cli->sysfs;
+    t.ops = vh_vfio_ops_kernel();
+    t.step = vh_cli_selftest_step;
+    t.pause = pause ? vh_cli_selftest_pause : NULL;
+    t.data = &steps;
+    g_print("device-selftest %s (%04x:%04x, IOMMU group %u) through %s\n",
+            buf, dev->vendor, dev->device, dev->group, program);
+    if (!vh_backend_selftest_run(&t, &failed, error))
+        return FALSE;
+    if (failed) {
+        g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
+                    "device-selftest %s: %u of %u steps FAILED", buf, failed,
+                    steps);
+        return FALSE;
+    }
+    g_print("device-selftest %s: all %u steps passed\n", buf, steps);
+    return TRUE;
+}
+
 static gboolean vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc,
                             char **argv, GError **error);
 
@@ -1976,6 +2126,12 @@ static const VhCliVerb vh_cli_verbs[] = {
       "sizes, flags and mmap-able areas, interrupts with counts and flags, "
       "MSI-X table, reset ability, IOVA ranges and dma_avail.  Needs root.",
       vh_cli_device_info },
+    { "device-selftest", "DEVICE",
+      "Prove what a device on vfio-pci allows, through the unprivileged "
+      "backend holding passed fds: config space, BARs; for QEMU's edu also "
+      "ID, liveness, MSI, a DMA round trip and DMA to an unmapped IOVA.  "
+      "One line per step; root.",
+      vh_cli_device_selftest },
 };
 
 static const VhCliVerb *

@@ -110,3 +110,17 @@ echo "== virt-hostdev release demo-vm.xml (exactly what prepare took goes back)"
 "$vh" iommu-groups 0000:01:01.0
 tb_assert_eq " e1000 e1000" "$(tb_driver_of 0000:00:03.0) $(tb_driver_of 0000:01:01.0) $(tb_driver_of 0000:01:02.0)" \
     "drivers after release"
+
+# The device backend: the manager opens the group and hands its fds to an
+# unprivileged process that proves what the device allows.
+echo
+echo "== virt-hostdev nodedev-detach 00:03.0 (QEMU's edu device, alone in its group)"
+"$vh" nodedev-detach 00:03.0
+echo
+echo "== virt-hostdev device-info 00:03.0"
+"$vh" device-info 00:03.0
+echo
+echo "== virt-hostdev device-selftest 00:03.0 (backend runs as uid 65534, fds passed)"
+"$vh" device-selftest 00:03.0
+echo
+"$vh" nodedev-reattach 00:03.0
