@@ -11,67 +11,26 @@
 #include "vh-error.h"
 #include "vh-fake-kernel.h"
 #include "vh-hostdev.h"
+#include "vh-test-host.h"
 #include "vh-test-topologies.h"
 
-typedef struct {
-    VhFakeSysfs *fake;
-    VhFakeSysfs *fakeproc;
-    VhSysfs *sysfs;
-    VhSysfs *proc;
-    VhSysfs *dev;
-    VhFakeKernel *kernel;
-    char *state_dir;
-    VhHostdev h;
-} Host;
-
-static gboolean
-host_load_module(gpointer data, const char *module, GError **error)
-{
-    return vh_fake_kernel_load_module(data, module, error);
-}
+typedef VhTestHost Host;
 
 static void
 host_setup(Host *host, gconstpointer data)
 {
     g_autoptr(GError) err = NULL;
+    VhFakeSysfs *fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed),
+                                          &err);
 
-    host->fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed),
-                                   &err);
     g_assert_no_error(err);
-    host->fakeproc = vh_fake_sysfs_new(NULL, 0, &err);
-    host->sysfs = vh_sysfs_new(vh_fake_sysfs_root(host->fake), &err);
-    host->proc = vh_sysfs_new(vh_fake_sysfs_root(host->fakeproc), &err);
-    g_assert_no_error(err);
-    host->kernel = vh_fake_kernel_new(host->fake, host->sysfs, &err);
-    g_assert_no_error(err);
-    host->dev = vh_sysfs_new(vh_fake_kernel_dev_root(host->kernel), &err);
-    host->state_dir = g_dir_make_tmp("vh-state-XXXXXX", &err);
-    g_assert_no_error(err);
-    host->h = (VhHostdev) {
-        .sysfs = host->sysfs, .proc = host->proc, .dev = host->dev,
-        .state_dir = host->state_dir, .load_module = host_load_module,
-        .load_module_data = host->kernel, .timeout_ms = 200,
-    };
+    vh_test_host_init(host, fake, "vh-state-XXXXXX");
 }
 
 static void
 host_teardown(Host *host, gconstpointer data)
 {
-    g_autofree char *registry = g_build_filename(host->state_dir, "registry.json", NULL);
-    g_autofree char *journal = g_build_filename(host->state_dir, "journal.json", NULL);
-    g_autofree char *lock = g_build_filename(host->state_dir, "lock", NULL);
-
-    g_unlink(registry);
-    g_unlink(journal);
-    g_unlink(lock);
-    g_rmdir(host->state_dir);
-    g_free(host->state_dir);
-    vh_fake_kernel_free(host->kernel);
-    vh_sysfs_free(host->dev);
-    vh_sysfs_free(host->proc);
-    vh_sysfs_free(host->sysfs);
-    vh_fake_sysfs_free(host->fakeproc);
-    vh_fake_sysfs_free(host->fake);
+    vh_test_host_clear(host);
 }
 
 static void
@@ -81,15 +40,6 @@ assert_driver(Host *host, const char *addr, const char *expected)
 
     g_test_message("%s on %s", addr, driver ? driver : "no driver");
     g_assert_cmpstr(driver, ==, expected);
-}
-
-static VhPciAddress
-addr_of(const char *s)
-{
-    VhPciAddress a;
-
-    g_assert_true(vh_pci_address_parse(s, &a, NULL));
-    return a;
 }
 
 static gboolean
@@ -116,8 +66,8 @@ test_detach_hold_reattach(Host *host, gconstpointer data)
     g_autoptr(VhRegistry) after = NULL;
     g_autofree char *text = NULL;
     VhDetachOptions opts = { .hold = TRUE };
-    VhPciAddress nic = addr_of("0000:01:01.0");
-    VhPciAddress peer = addr_of("0000:01:02.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
+    VhPciAddress peer = vh_test_addr("0000:01:02.0");
     const VhRegistryEntry *e;
 
     g_assert_true(vh_hostdev_detach(&host->h, &nic, &opts, &plan, &err));
@@ -170,7 +120,7 @@ test_dry_run_and_no_hold(Host *host, gconstpointer data)
     g_autofree char *text = NULL;
     VhDetachOptions dry = { .hold = TRUE, .dry_run = TRUE };
     VhDetachOptions alone = { .hold = FALSE };
-    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
     guint writes = vh_fake_kernel_writes(host->kernel)->len;
 
     g_assert_true(vh_hostdev_detach(&host->h, &nic, &dry, &plan, &err));
@@ -198,10 +148,10 @@ test_conflict_and_refusals(Host *host, gconstpointer data)
     g_autofree char *text = NULL;
     VhDetachOptions manual = { .hold = TRUE };
     VhDetachOptions vm2 = { .hold = TRUE, .owner = "vm2" };
-    VhPciAddress nic = addr_of("0000:01:01.0");
-    VhPciAddress peer = addr_of("0000:01:02.0");
-    VhPciAddress bridge = addr_of("0000:00:04.0");
-    VhPciAddress edu = addr_of("0000:00:03.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
+    VhPciAddress peer = vh_test_addr("0000:01:02.0");
+    VhPciAddress bridge = vh_test_addr("0000:00:04.0");
+    VhPciAddress edu = vh_test_addr("0000:00:03.0");
 
     g_assert_true(vh_hostdev_detach(&host->h, &nic, &manual, &plan, &err));
     /* Another owner cannot take the group, named in the refusal. */
@@ -238,7 +188,7 @@ test_guard(Host *host, gconstpointer data)
     g_autoptr(VhPlan) forced = NULL;
     VhDetachOptions opts = { .hold = TRUE };
     VhDetachOptions force = { .hold = TRUE, .force = TRUE };
-    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
     guint writes;
 
     g_assert_true(vh_fake_sysfs_add_net(host->fake, &eth1, &err));
@@ -270,7 +220,7 @@ test_failed_step_undone(Host *host, gconstpointer data)
     g_autoptr(GError) err = NULL;
     g_autoptr(VhPlan) plan = NULL;
     VhDetachOptions opts = { .hold = TRUE };
-    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
 
     /* The second drivers_probe (holding 01:02.0) fails. */
     vh_fake_kernel_fail_write(host->kernel, "drivers_probe", 2, EIO);
@@ -294,8 +244,8 @@ test_recover(Host *host, gconstpointer data)
     g_autoptr(VhPlan) nothing = NULL;
     g_autofree char *text = NULL;
     VhDetachOptions opts = { .hold = TRUE };
-    VhPciAddress nic = addr_of("0000:01:01.0");
-    VhPciAddress peer = addr_of("0000:01:02.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
+    VhPciAddress peer = vh_test_addr("0000:01:02.0");
 
     vh_journal_add_step(journal, &nic, "e1000", "vfio-pci");
     vh_journal_add_step(journal, &peer, "e1000", "pci-stub");
@@ -337,7 +287,7 @@ test_recover_commit(Host *host, gconstpointer data)
     g_autoptr(VhPlan) plan = NULL;
     g_autoptr(VhRegistry) reg = NULL;
     g_autofree char *text = NULL;
-    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
     VhRegistryEntry entry = {
         .addr = nic, .role = VH_ROLE_DETACHED, .owner = "manual",
         .driver = "vfio-pci", .original_driver = "e1000", .group = 4,
@@ -370,7 +320,7 @@ test_hold_driver(Host *host, gconstpointer data)
     g_autoptr(VhPlan) back = NULL;
     VhDetachOptions vfio = { .hold = TRUE, .hold_driver = "vfio-pci" };
     VhDetachOptions wrong = { .hold = TRUE, .hold_driver = "e1000" };
-    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
 
     g_assert_false(vh_hostdev_detach(&host->h, &nic, &wrong, &bad, &err));
     g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID);
@@ -390,7 +340,7 @@ static void
 bind_behind_our_back(Host *host, const char *addr, const char *driver)
 {
     g_autoptr(GError) err = NULL;
-    VhPciAddress a = addr_of(addr);
+    VhPciAddress a = vh_test_addr(addr);
 
     g_assert_true(vh_pci_driver_bind(&host->h, &a, driver, &err));
     g_assert_no_error(err);
@@ -425,8 +375,8 @@ test_reattach_force(Host *host, gconstpointer data)
     g_autofree char *dry_text = NULL;
     g_autofree char *edu_text = NULL;
     g_autofree char *host_text = NULL;
-    VhPciAddress nic = addr_of("0000:01:01.0");
-    VhPciAddress edu_addr = addr_of("0000:00:03.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
+    VhPciAddress edu_addr = vh_test_addr("0000:00:03.0");
     guint writes;
 
     bind_behind_our_back(host, "0000:01:01.0", "vfio-pci");
@@ -497,8 +447,8 @@ test_reattach_force_refusals(Host *host, gconstpointer data)
     g_autoptr(VhPlan) plan = NULL;
     g_autoptr(VhPlan) refused = NULL;
     VhDetachOptions opts = { .hold = TRUE };
-    VhPciAddress nic = addr_of("0000:01:01.0");
-    VhPciAddress peer = addr_of("0000:01:02.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
+    VhPciAddress peer = vh_test_addr("0000:01:02.0");
     guint writes;
 
     /* 01:02.0 is on pci-stub already: the detach leaves it unrecorded,
@@ -538,7 +488,7 @@ test_reattach_force_in_use(Host *host, gconstpointer data)
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(VhPlan) plan = NULL;
-    VhPciAddress edu = addr_of("0000:00:03.0");
+    VhPciAddress edu = vh_test_addr("0000:00:03.0");
     guint writes;
 
     bind_behind_our_back(host, "0000:00:03.0", "vfio-pci");
@@ -570,7 +520,7 @@ test_reattach_force_undo_recover(Host *host, gconstpointer data)
     g_autoptr(VhPlan) recovered = NULL;
     g_autoptr(VhJournal) journal = vh_journal_new("force-reattach", "manual");
     g_autofree char *text = NULL;
-    VhPciAddress nic = addr_of("0000:01:01.0");
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
 
     bind_behind_our_back(host, "0000:01:01.0", "vfio-pci");
     vh_fake_kernel_fail_write(host->kernel, "drivers_probe", 1, EIO);
@@ -618,9 +568,9 @@ test_detach_many(Host *host, gconstpointer data)
     g_autofree char *both_text = NULL;
     g_autofree char *back_text = NULL;
     VhDetachOptions opts = { .hold = TRUE };
-    const VhPciAddress two[] = { addr_of("0000:01:01.0"), addr_of("0000:00:03.0") };
-    const VhPciAddress group4[] = { addr_of("0000:01:01.0"), addr_of("0000:01:02.0") };
-    const VhPciAddress with_bridge[] = { addr_of("0000:00:03.0"), addr_of("0000:00:04.0") };
+    const VhPciAddress two[] = { vh_test_addr("0000:01:01.0"), vh_test_addr("0000:00:03.0") };
+    const VhPciAddress group4[] = { vh_test_addr("0000:01:01.0"), vh_test_addr("0000:01:02.0") };
+    const VhPciAddress with_bridge[] = { vh_test_addr("0000:00:03.0"), vh_test_addr("0000:00:04.0") };
     guint writes = vh_fake_kernel_writes(host->kernel)->len;
 
     /* With threads, groups 4 and 3 run side by side: same outcome. */
@@ -678,7 +628,7 @@ test_detach_many_failure(Host *host, gconstpointer data)
     g_autoptr(GError) err = NULL;
     g_autoptr(VhPlan) plan = NULL;
     VhDetachOptions opts = { .hold = TRUE };
-    const VhPciAddress two[] = { addr_of("0000:01:01.0"), addr_of("0000:00:03.0") };
+    const VhPciAddress two[] = { vh_test_addr("0000:01:01.0"), vh_test_addr("0000:00:03.0") };
 
     host->h.threads = GPOINTER_TO_UINT(data);
     /* The second drivers_probe fails, in whichever lane it falls. */

@@ -18,77 +18,26 @@
 #include "vh-error.h"
 #include "vh-fake-kernel.h"
 #include "vh-hostdev.h"
+#include "vh-test-host.h"
 #include "vh-test-topologies.h"
 
-typedef struct {
-    VhFakeSysfs *fake;
-    VhFakeSysfs *fakeproc;
-    VhSysfs *sysfs;
-    VhSysfs *proc;
-    VhSysfs *dev;
-    VhFakeKernel *kernel;
-    char *state_dir;
-    VhHostdev h;
-} Host;
-
-static gboolean
-host_load_module(gpointer data, const char *module, GError **error)
-{
-    return vh_fake_kernel_load_module(data, module, error);
-}
+typedef VhTestHost Host;
 
 static void
 host_setup(Host *host, gconstpointer data)
 {
     g_autoptr(GError) err = NULL;
+    VhFakeSysfs *fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed),
+                                          &err);
 
-    host->fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed),
-                                   &err);
     g_assert_no_error(err);
-    host->fakeproc = vh_fake_sysfs_new(NULL, 0, &err);
-    g_assert_no_error(err);
-    host->sysfs = vh_sysfs_new(vh_fake_sysfs_root(host->fake), &err);
-    host->proc = vh_sysfs_new(vh_fake_sysfs_root(host->fakeproc), &err);
-    g_assert_no_error(err);
-    host->kernel = vh_fake_kernel_new(host->fake, host->sysfs, &err);
-    g_assert_no_error(err);
-    host->dev = vh_sysfs_new(vh_fake_kernel_dev_root(host->kernel), &err);
-    host->state_dir = g_dir_make_tmp("vh-prepare-XXXXXX", &err);
-    g_assert_no_error(err);
-    host->h = (VhHostdev) {
-        .sysfs = host->sysfs, .proc = host->proc, .dev = host->dev,
-        .state_dir = host->state_dir, .load_module = host_load_module,
-        .load_module_data = host->kernel, .timeout_ms = 200,
-    };
+    vh_test_host_init(host, fake, "vh-prepare-XXXXXX");
 }
 
 static void
 host_teardown(Host *host, gconstpointer data)
 {
-    static const char *const files[] = { "registry.json", "journal.json", "lock" };
-    gsize i;
-
-    for (i = 0; i < G_N_ELEMENTS(files); i++) {
-        g_autofree char *path = g_build_filename(host->state_dir, files[i], NULL);
-        g_unlink(path);
-    }
-    g_rmdir(host->state_dir);
-    g_free(host->state_dir);
-    vh_fake_kernel_free(host->kernel);
-    vh_sysfs_free(host->dev);
-    vh_sysfs_free(host->proc);
-    vh_sysfs_free(host->sysfs);
-    vh_fake_sysfs_free(host->fakeproc);
-    vh_fake_sysfs_free(host->fake);
-}
-
-static VhPciAddress
-addr_of(const char *s)
-{
-    VhPciAddress a;
-
-    g_assert_true(vh_pci_address_parse(s, &a, NULL));
-    return a;
+    vh_test_host_clear(host);
 }
 
 /* "DRV DRV DRV" for 00:03.0, 01:01.0 and 01:02.0, "-" for none. */
@@ -328,7 +277,7 @@ test_unmanaged(Host *host, gconstpointer data)
     VhPlan *refused = NULL;
     VhDetachOptions alone = { .hold = FALSE };
     VhDetachOptions held = { .hold = TRUE };
-    VhPciAddress nicaddr = addr_of("0000:01:01.0");
+    VhPciAddress nicaddr = vh_test_addr("0000:01:01.0");
     g_autofree char *text = NULL;
 
     g_assert_false(vh_hostdev_prepare(&host->h, "vm1", nic, 1, 0, &refused,
@@ -387,7 +336,7 @@ test_hook(Host *host, gconstpointer data)
     g_autoptr(VhPlan) back = NULL;
     g_autofree char *text = NULL;
     g_autofree char *kepttext = NULL;
-    VhPciAddress nicaddr = addr_of("0000:01:01.0");
+    VhPciAddress nicaddr = vh_test_addr("0000:01:01.0");
     VhPlan *refused = NULL;
 
     g_assert_true(vh_hostdev_prepare(&host->h, "vm1", nic, 1, VH_PREPARE_HOOK,

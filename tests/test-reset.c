@@ -12,6 +12,7 @@
 #include "vh-error.h"
 #include "vh-fake-kernel.h"
 #include "vh-hostdev.h"
+#include "vh-test-host.h"
 #include "vh-pci-config.h"
 
 /* A network function with a PM capability (PCI PM 1.2, 3.2.4) at 0x40:
@@ -92,80 +93,29 @@ static const char *const reset_old_kernel[] = {
     "0000:04:00.0", "0000:04:00.1", "0000:04:00.3",
 };
 
-typedef struct {
-    VhFakeSysfs *fake;
-    VhFakeSysfs *fakeproc;
-    VhSysfs *sysfs;
-    VhSysfs *proc;
-    VhSysfs *dev;
-    VhFakeKernel *kernel;
-    char *state_dir;
-    VhHostdev h;
-} Host;
-
-static gboolean
-host_load_module(gpointer data, const char *module, GError **error)
-{
-    return vh_fake_kernel_load_module(data, module, error);
-}
+typedef VhTestHost Host;
 
 static void
 host_setup(Host *host, gconstpointer data)
 {
     g_autoptr(GError) err = NULL;
+    VhFakeSysfs *fake = vh_fake_sysfs_new(reset_devices, G_N_ELEMENTS(reset_devices),
+                                          &err);
     gsize i;
 
-    host->fake = vh_fake_sysfs_new(reset_devices, G_N_ELEMENTS(reset_devices),
-                                   &err);
     g_assert_no_error(err);
     for (i = 0; i < G_N_ELEMENTS(reset_old_kernel); i++) {
         g_autofree char *relpath = g_strdup_printf("bus/pci/devices/%s/reset",
                                                    reset_old_kernel[i]);
-        g_assert_true(vh_fake_sysfs_add_file(host->fake, relpath, "", &err));
+        g_assert_true(vh_fake_sysfs_add_file(fake, relpath, "", &err));
     }
-    host->fakeproc = vh_fake_sysfs_new(NULL, 0, &err);
-    host->sysfs = vh_sysfs_new(vh_fake_sysfs_root(host->fake), &err);
-    host->proc = vh_sysfs_new(vh_fake_sysfs_root(host->fakeproc), &err);
-    g_assert_no_error(err);
-    host->kernel = vh_fake_kernel_new(host->fake, host->sysfs, &err);
-    g_assert_no_error(err);
-    host->dev = vh_sysfs_new(vh_fake_kernel_dev_root(host->kernel), &err);
-    host->state_dir = g_dir_make_tmp("vh-state-XXXXXX", &err);
-    g_assert_no_error(err);
-    host->h = (VhHostdev) {
-        .sysfs = host->sysfs, .proc = host->proc, .dev = host->dev,
-        .state_dir = host->state_dir, .load_module = host_load_module,
-        .load_module_data = host->kernel, .timeout_ms = 200,
-    };
+    vh_test_host_init(host, fake, "vh-state-XXXXXX");
 }
 
 static void
 host_teardown(Host *host, gconstpointer data)
 {
-    static const char *const files[] = { "registry.json", "journal.json", "lock" };
-    gsize i;
-
-    for (i = 0; i < G_N_ELEMENTS(files); i++) {
-        g_autofree char *path = g_build_filename(host->state_dir, files[i], NULL);
-        g_unlink(path);
-    }
-    g_rmdir(host->state_dir);
-    g_free(host->state_dir);
-    vh_fake_kernel_free(host->kernel);
-    vh_sysfs_free(host->dev);
-    vh_sysfs_free(host->proc);
-    vh_sysfs_free(host->sysfs);
-    vh_fake_sysfs_free(host->fakeproc);
-    vh_fake_sysfs_free(host->fake);
-}
-
-static VhPciAddress
-addr_of(const char *s)
-{
-    VhPciAddress a;
-
-    g_assert_true(vh_pci_address_parse(s, &a, NULL));
-    return a;
+    vh_test_host_clear(host);
 }
 
 static void
@@ -174,7 +124,7 @@ detach(Host *host, const char *addr, const char *driver, const char *owner)
     g_autoptr(GError) err = NULL;
     g_autoptr(VhPlan) plan = NULL;
     VhDetachOptions opts = { .driver = driver, .owner = owner, .hold = TRUE };
-    VhPciAddress a = addr_of(addr);
+    VhPciAddress a = vh_test_addr(addr);
 
     g_assert_true(vh_hostdev_detach(&host->h, &a, &opts, &plan, &err));
     g_assert_no_error(err);
@@ -185,7 +135,7 @@ reattach(Host *host, const char *addr)
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(VhPlan) plan = NULL;
-    VhPciAddress a = addr_of(addr);
+    VhPciAddress a = vh_test_addr(addr);
 
     g_assert_true(vh_hostdev_reattach(&host->h, &a, FALSE, &plan, &err));
     g_assert_no_error(err);
@@ -197,7 +147,7 @@ reset_ok(Host *host, const char *addr)
 {
     g_autoptr(GError) err = NULL;
     VhResetResult *result = NULL;
-    VhPciAddress a = addr_of(addr);
+    VhPciAddress a = vh_test_addr(addr);
     guint before = vh_fake_kernel_resets(host->kernel, addr);
 
     g_assert_true(vh_hostdev_reset(&host->h, &a, &result, &err));
@@ -219,7 +169,7 @@ reset_fails(Host *host, const char *addr, GQuark domain, int code, ...)
     g_autoptr(GError) err = NULL;
     VhResetResult *untouched = (VhResetResult *) &err;
     VhResetResult *result = untouched;
-    VhPciAddress a = addr_of(addr);
+    VhPciAddress a = vh_test_addr(addr);
     guint before = vh_fake_kernel_resets(host->kernel, addr);
     const char *part;
     va_list ap;
@@ -276,7 +226,7 @@ static void
 test_vfio_pci(Host *host, gconstpointer data)
 {
     g_autoptr(GError) err = NULL;
-    VhPciAddress nic = addr_of("0000:00:02.0");
+    VhPciAddress nic = vh_test_addr("0000:00:02.0");
 
     detach(host, "0000:01:01.0", NULL, NULL);
     reset_fails(host, "0000:01:01.0", VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
@@ -350,9 +300,9 @@ test_bus_reset(Host *host, gconstpointer data)
     g_autoptr(VhResetResult) result = NULL;
     g_autofree char *also = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
-    VhPciAddress sibling = addr_of("0000:02:00.1");
+    VhPciAddress sibling = vh_test_addr("0000:02:00.1");
     VhRegistryEntry held = {
-        .addr = addr_of("0000:03:00.0"), .role = VH_ROLE_HELD, .owner = "vm2",
+        .addr = vh_test_addr("0000:03:00.0"), .role = VH_ROLE_HELD, .owner = "vm2",
         .driver = "pci-stub", .original_driver = "e1000e", .group = 11,
     };
 

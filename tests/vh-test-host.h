@@ -1,0 +1,34 @@
+/*
+ * vh-test-host.h: a host for the hostdev manager's tests: a fake sysfs
+ * tree with a simulated kernel behind it, an empty /proc, the kernel's
+ * /dev and a fresh state directory, put together as one VhHostdev
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "vh-fake-kernel.h"
+#include "vh-hostdev.h"
+
+typedef struct {
+    VhFakeSysfs *fake;
+    VhFakeSysfs *fakeproc;
+    VhSysfs *sysfs;
+    VhSysfs *proc;
+    VhSysfs *dev;
+    VhFakeKernel *kernel;
+    char *state_dir;
+    VhHostdev h;
+} VhTestHost;
+
+/* Builds @host around @fake (taken over: vh_test_host_clear() frees it),
+ * with the state directory made from @tmp_template (g_dir_make_tmp());
+ * asserts every step. */
+void vh_test_host_init(VhTestHost *host, VhFakeSysfs *fake, const char *tmp_template);
+
+/* Removes the state directory with the files the manager writes there and
+ * frees everything vh_test_host_init() made. */
+void vh_test_host_clear(VhTestHost *host);
+
+/* The address @s names; asserts that it parses. */
+VhPciAddress vh_test_addr(const char *s);
