@@ -8,20 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "vh-test-topologies.h"
-
-typedef struct {
-    int status;
-    char *out;
-    char *err;
-} RunResult;
-
-static void
-run_result_clear(RunResult *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
+#include "vh-test-run.h"
 
 /*
  * Run virt-hostdev with @args (NULL-terminated) and optional env overrides.
@@ -29,10 +16,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
  * do not show the registry of the machine running the tests.
  */
 static void
-run_cli(RunResult *r, const char * const *envp_extra, ...)
+run_cli(VhTestRun *r, const char * const *envp_extra, ...)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GError) err = NULL;
     g_auto(GStrv) envp = g_get_environ();
     g_autofree char *state = g_test_build_filename(G_TEST_BUILT,
                                                    "no-such-state-dir", NULL);
@@ -40,7 +26,6 @@ run_cli(RunResult *r, const char * const *envp_extra, ...)
     const char *arg;
     va_list ap;
     gsize i;
-    int wait_status = 0;
 
     g_assert_nonnull(bin);
     g_assert_false(g_file_test(state, G_FILE_TEST_EXISTS));
@@ -57,11 +42,8 @@ run_cli(RunResult *r, const char * const *envp_extra, ...)
     for (i = 0; envp_extra && envp_extra[i]; i += 2)
         envp = g_environ_setenv(envp, envp_extra[i], envp_extra[i + 1], TRUE);
 
-    g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, envp, 0, NULL, NULL,
-                               &r->out, &r->err, &wait_status, &err));
-    g_assert_no_error(err);
-    g_assert_true(WIFEXITED(wait_status));
-    r->status = WEXITSTATUS(wait_status);
+    vh_test_run(r, (const char *const *) argv->pdata, (const char *const *) envp,
+                NULL, NULL);
 }
 
 static guint
@@ -77,7 +59,7 @@ count_lines(const char *s)
 static void
 test_version(void)
 {
-    g_auto(RunResult) r = { 0 };
+    g_auto(VhTestRun) r = { 0 };
 
     run_cli(&r, NULL, "--version", NULL);
     g_assert_cmpint(r.status, ==, 0);
@@ -98,7 +80,7 @@ test_usage_errors(void)
     gsize i;
 
     for (i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_auto(RunResult) r = { 0 };
+        g_auto(VhTestRun) r = { 0 };
 
         g_test_message("case %zu: %s %s", i, cases[i][0] ? cases[i][0] : "",
                        cases[i][0] && cases[i][1] ? cases[i][1] : "");
@@ -114,9 +96,9 @@ test_usage_errors(void)
 static void
 test_help(void)
 {
-    g_auto(RunResult) r = { 0 };
-    g_auto(RunResult) v = { 0 };
-    g_auto(RunResult) h = { 0 };
+    g_auto(VhTestRun) r = { 0 };
+    g_auto(VhTestRun) v = { 0 };
+    g_auto(VhTestRun) h = { 0 };
 
     run_cli(&r, NULL, "help", NULL);
     g_assert_cmpint(r.status, ==, 0);
@@ -155,7 +137,7 @@ test_bad_addresses(void)
 
     g_assert_no_error(err);
     for (i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_auto(RunResult) r = { 0 };
+        g_auto(VhTestRun) r = { 0 };
 
         g_test_message("address '%s'", cases[i].input);
         run_cli(&r, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
@@ -175,10 +157,10 @@ test_iommu_groups(void)
                                                     G_N_ELEMENTS(vh_test_testbed),
                                                     &err);
     const char *env[] = { "VIRT_HOSTDEV_SYSFS_ROOT", NULL, NULL };
-    g_auto(RunResult) all = { 0 };
-    g_auto(RunResult) one = { 0 };
-    g_auto(RunResult) late = { 0 };
-    g_auto(RunResult) byname = { 0 };
+    g_auto(VhTestRun) all = { 0 };
+    g_auto(VhTestRun) one = { 0 };
+    g_auto(VhTestRun) late = { 0 };
+    g_auto(VhTestRun) byname = { 0 };
 
     g_assert_no_error(err);
     env[1] = vh_fake_sysfs_root(fake);
@@ -226,10 +208,10 @@ test_operation_failures(void)
     g_autoptr(VhFakeSysfs) noiommu = vh_fake_sysfs_new(vh_test_no_iommu,
                                                        G_N_ELEMENTS(vh_test_no_iommu),
                                                        &err);
-    g_auto(RunResult) missing = { 0 };
-    g_auto(RunResult) nogroups = { 0 };
-    g_auto(RunResult) nogroup = { 0 };
-    g_auto(RunResult) badroot = { 0 };
+    g_auto(VhTestRun) missing = { 0 };
+    g_auto(VhTestRun) nogroups = { 0 };
+    g_auto(VhTestRun) nogroup = { 0 };
+    g_auto(VhTestRun) badroot = { 0 };
 
     g_assert_no_error(err);
     run_cli(&missing, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
@@ -269,14 +251,14 @@ test_nodedev_verbs(void)
                                                     G_N_ELEMENTS(vh_test_testbed),
                                                     &err);
     const char *root;
-    g_auto(RunResult) list = { 0 };
-    g_auto(RunResult) tree = { 0 };
-    g_auto(RunResult) json = { 0 };
-    g_auto(RunResult) badcap = { 0 };
-    g_auto(RunResult) xml = { 0 };
-    g_auto(RunResult) all = { 0 };
-    g_auto(RunResult) neither = { 0 };
-    g_auto(RunResult) gjson = { 0 };
+    g_auto(VhTestRun) list = { 0 };
+    g_auto(VhTestRun) tree = { 0 };
+    g_auto(VhTestRun) json = { 0 };
+    g_auto(VhTestRun) badcap = { 0 };
+    g_auto(VhTestRun) xml = { 0 };
+    g_auto(VhTestRun) all = { 0 };
+    g_auto(VhTestRun) neither = { 0 };
+    g_auto(VhTestRun) gjson = { 0 };
 
     g_assert_no_error(err);
     root = vh_fake_sysfs_root(fake);
@@ -331,11 +313,11 @@ test_nodedev_info(void)
                                                     &err);
     g_autoptr(VhFakeSysfs) proc = vh_fake_sysfs_new(NULL, 0, &err);
     const char *env[] = { "VIRT_HOSTDEV_PROC_ROOT", NULL, NULL };
-    g_auto(RunResult) text = { 0 };
-    g_auto(RunResult) json = { 0 };
-    g_auto(RunResult) bad = { 0 };
-    g_auto(RunResult) badproc = { 0 };
-    g_auto(RunResult) groups = { 0 };
+    g_auto(VhTestRun) text = { 0 };
+    g_auto(VhTestRun) json = { 0 };
+    g_auto(VhTestRun) bad = { 0 };
+    g_auto(VhTestRun) badproc = { 0 };
+    g_auto(VhTestRun) groups = { 0 };
 
     g_assert_no_error(err);
     env[1] = vh_fake_sysfs_root(proc);
@@ -393,9 +375,9 @@ test_nodedev_reset(void)
     g_autofree char *reset = NULL;
     g_autofree char *written = NULL;
     const char *env[] = { "VIRT_HOSTDEV_PROC_ROOT", NULL, NULL };
-    g_auto(RunResult) ok = { 0 };
-    g_auto(RunResult) none = { 0 };
-    g_auto(RunResult) bad = { 0 };
+    g_auto(VhTestRun) ok = { 0 };
+    g_auto(VhTestRun) none = { 0 };
+    g_auto(VhTestRun) bad = { 0 };
 
     g_assert_no_error(err);
     env[1] = vh_fake_sysfs_root(proc);

@@ -13,6 +13,7 @@
 #include "vh-holders.h"
 #include "vh-registry.h"
 #include "vh-test-topologies.h"
+#include "vh-test-run.h"
 
 /* The test bed after `nodedev-detach 01:01.0`: group 4 held. */
 static const VhFakePciDevice testbed_assigned[] = {
@@ -227,32 +228,16 @@ test_scan_real_proc(void)
 
 /* ---- the verbs ---------------------------------------------------------- */
 
-typedef struct {
-    int status;
-    char *out;
-    char *err;
-} RunResult;
-
-static void
-run_result_clear(RunResult *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
-
 /* virt-hostdev --sysfs-root, --proc-root and --state-dir of @h, then the
  * NULL-terminated arguments. */
 static void
-run_cli(RunResult *r, const Host *h, ...)
+run_cli(VhTestRun *r, const Host *h, ...)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GError) err = NULL;
     g_auto(GStrv) envp = g_get_environ();
     const char *bin = g_getenv("VH_CLI");
     const char *arg;
     va_list ap;
-    int wait_status = 0;
 
     g_assert_nonnull(bin);
     g_ptr_array_add(argv, (char *) bin);
@@ -270,11 +255,8 @@ run_cli(RunResult *r, const Host *h, ...)
 
     envp = g_environ_unsetenv(envp, "VIRT_HOSTDEV_SYSFS_ROOT");
     envp = g_environ_unsetenv(envp, "VIRT_HOSTDEV_PROC_ROOT");
-    g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, envp, 0, NULL, NULL,
-                               &r->out, &r->err, &wait_status, &err));
-    g_assert_no_error(err);
-    g_assert_true(WIFEXITED(wait_status));
-    r->status = WEXITSTATUS(wait_status);
+    vh_test_run(r, (const char *const *) argv->pdata, (const char *const *) envp,
+                NULL, NULL);
     g_test_message("exit %d, out: %s, err: %s", r->status, r->out, r->err);
 }
 
@@ -288,11 +270,11 @@ static void
 test_who_holds_text(void)
 {
     g_auto(Host) h = { 0 };
-    g_auto(RunResult) nic = { 0 };
-    g_auto(RunResult) peer = { 0 };
-    g_auto(RunResult) bridge = { 0 };
-    g_auto(RunResult) edu = { 0 };
-    g_auto(RunResult) host = { 0 };
+    g_auto(VhTestRun) nic = { 0 };
+    g_auto(VhTestRun) peer = { 0 };
+    g_auto(VhTestRun) bridge = { 0 };
+    g_auto(VhTestRun) edu = { 0 };
+    g_auto(VhTestRun) host = { 0 };
     g_autofree char *want = NULL;
 
     host_build(&h, TRUE);
@@ -336,8 +318,8 @@ static void
 test_who_holds_json(void)
 {
     g_auto(Host) h = { 0 };
-    g_auto(RunResult) nic = { 0 };
-    g_auto(RunResult) edu = { 0 };
+    g_auto(VhTestRun) nic = { 0 };
+    g_auto(VhTestRun) edu = { 0 };
 
     host_build(&h, TRUE);
     run_cli(&nic, &h, "who-holds", "--json", "01:01.0", NULL);
@@ -366,7 +348,7 @@ test_who_holds_unreadable(void)
 {
     g_autoptr(GError) err = NULL;
     g_auto(Host) h = { 0 };
-    g_auto(RunResult) edu = { 0 };
+    g_auto(VhTestRun) edu = { 0 };
 
     host_build(&h, FALSE);
     g_assert_true(vh_fake_sysfs_add_file(h.proc, "900/fd", "", &err));
@@ -387,10 +369,10 @@ test_who_holds_errors(void)
 {
     g_autoptr(GError) err = NULL;
     g_auto(Host) h = { 0 };
-    g_auto(RunResult) missing = { 0 };
-    g_auto(RunResult) bad = { 0 };
-    g_auto(RunResult) noarg = { 0 };
-    g_auto(RunResult) corrupt = { 0 };
+    g_auto(VhTestRun) missing = { 0 };
+    g_auto(VhTestRun) bad = { 0 };
+    g_auto(VhTestRun) noarg = { 0 };
+    g_auto(VhTestRun) corrupt = { 0 };
     g_autofree char *reg = NULL;
 
     host_build(&h, TRUE);
@@ -419,12 +401,12 @@ static void
 test_nodedev_info_owner(void)
 {
     g_auto(Host) h = { 0 };
-    g_auto(RunResult) nic = { 0 };
-    g_auto(RunResult) peer = { 0 };
-    g_auto(RunResult) bridge = { 0 };
-    g_auto(RunResult) edu = { 0 };
-    g_auto(RunResult) json = { 0 };
-    g_auto(RunResult) ejson = { 0 };
+    g_auto(VhTestRun) nic = { 0 };
+    g_auto(VhTestRun) peer = { 0 };
+    g_auto(VhTestRun) bridge = { 0 };
+    g_auto(VhTestRun) edu = { 0 };
+    g_auto(VhTestRun) json = { 0 };
+    g_auto(VhTestRun) ejson = { 0 };
 
     host_build(&h, TRUE);
     run_cli(&nic, &h, "nodedev-info", "01:01.0", NULL);
@@ -469,8 +451,8 @@ test_nodedev_info_unknown_owner(void)
 {
     g_autoptr(GError) err = NULL;
     g_auto(Host) h = { 0 };
-    g_auto(RunResult) info = { 0 };
-    g_auto(RunResult) groups = { 0 };
+    g_auto(VhTestRun) info = { 0 };
+    g_auto(VhTestRun) groups = { 0 };
     g_autofree char *reg = NULL;
 
     host_build(&h, FALSE);
@@ -492,8 +474,8 @@ static void
 test_iommu_groups_owner(void)
 {
     g_auto(Host) h = { 0 };
-    g_auto(RunResult) text = { 0 };
-    g_auto(RunResult) json = { 0 };
+    g_auto(VhTestRun) text = { 0 };
+    g_auto(VhTestRun) json = { 0 };
 
     host_build(&h, TRUE);
     run_cli(&text, &h, "iommu-groups", NULL);

@@ -21,6 +21,7 @@
 #include "vh-hostdev.h"
 #include "vh-fake-kernel.h"
 #include "vh-test-topologies.h"
+#include "vh-test-run.h"
 
 #define DOMAIN_XML(name, managed) \
     "<domain type='qemu'>\n" \
@@ -34,20 +35,6 @@
     "    </hostdev>\n" \
     "  </devices>\n" \
     "</domain>\n"
-
-typedef struct {
-    int status;
-    char *out;
-    char *err;
-} RunResult;
-
-static void
-run_result_clear(RunResult *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
 
 static guint
 count_lines(const char *s)
@@ -63,12 +50,10 @@ count_lines(const char *s)
 
 /* Run virt-hostdev --state-dir @state ARGS... with @input on stdin. */
 static void
-run_bin(RunResult *r, const char *state, const char *input, ...)
+run_bin(VhTestRun *r, const char *state, const char *input, ...)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GError) err = NULL;
-    g_autoptr(GSubprocessLauncher) launcher = NULL;
-    g_autoptr(GSubprocess) proc = NULL;
+    g_auto(GStrv) envp = g_get_environ();
     const char *arg;
     va_list ap;
 
@@ -81,19 +66,9 @@ run_bin(RunResult *r, const char *state, const char *input, ...)
     va_end(ap);
     g_ptr_array_add(argv, NULL);
 
-    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_subprocess_launcher_unsetenv(launcher, "VIRT_HOSTDEV_SYSFS_ROOT");
-    proc = g_subprocess_launcher_spawnv(launcher,
-                                        (const char * const *) argv->pdata,
-                                        &err);
-    g_assert_no_error(err);
-    g_assert_true(g_subprocess_communicate_utf8(proc, input ? input : "", NULL,
-                                                &r->out, &r->err, &err));
-    g_assert_no_error(err);
-    g_assert_true(g_subprocess_get_if_exited(proc));
-    r->status = g_subprocess_get_exit_status(proc);
+    envp = g_environ_unsetenv(envp, "VIRT_HOSTDEV_SYSFS_ROOT");
+    vh_test_run(r, (const char *const *) argv->pdata, (const char *const *) envp,
+                NULL, input ? input : "");
 }
 
 static char *
@@ -127,7 +102,7 @@ test_args_ignored(void)
     gsize i;
 
     for (i = 0; i < G_N_ELEMENTS(ops); i++) {
-        g_auto(RunResult) r = { 0 };
+        g_auto(VhTestRun) r = { 0 };
 
         g_test_message("hook qemu %s %s %s -", ops[i][0], ops[i][1], ops[i][2]);
         run_bin(&r, state, DOMAIN_XML("vm1", "yes"), "hook", "qemu",
@@ -138,7 +113,7 @@ test_args_ignored(void)
     }
     /* EXTRA may be left out. */
     {
-        g_auto(RunResult) r = { 0 };
+        g_auto(VhTestRun) r = { 0 };
         run_bin(&r, state, "", "hook", "qemu", "vm1", "stopped", "end", NULL);
         g_assert_cmpint(r.status, ==, 0);
     }
@@ -175,7 +150,7 @@ test_args_bad(void)
     gsize i;
 
     for (i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_auto(RunResult) r = { 0 };
+        g_auto(VhTestRun) r = { 0 };
         const char *const *a = cases[i].args;
 
         g_test_message("case %zu: %s", i, cases[i].message);
@@ -203,7 +178,7 @@ test_args_release_nothing(void)
 {
     g_autofree char *base = g_dir_make_tmp("vh-hook-XXXXXX", NULL);
     g_autofree char *lock = g_build_filename(base, "lock", NULL);
-    g_auto(RunResult) r = { 0 };
+    g_auto(VhTestRun) r = { 0 };
 
     run_bin(&r, base, "not even XML", "hook", "qemu", "vm1", "release", "end",
             "-", NULL);
@@ -223,10 +198,10 @@ test_install_hook(void)
     g_autofree char *text = NULL;
     g_autofree char *expected = NULL;
     g_autoptr(GDir) d = NULL;
-    g_auto(RunResult) r1 = { 0 };
-    g_auto(RunResult) r2 = { 0 };
-    g_auto(RunResult) r3 = { 0 };
-    g_auto(RunResult) r4 = { 0 };
+    g_auto(VhTestRun) r1 = { 0 };
+    g_auto(VhTestRun) r2 = { 0 };
+    g_auto(VhTestRun) r3 = { 0 };
+    g_auto(VhTestRun) r4 = { 0 };
     GStatBuf st;
     guint entries = 0;
 
@@ -409,7 +384,7 @@ read_output(const char *path)
 /* virt-hostdev --sysfs-root FAKE --proc-root FAKE --state-dir STATE ARGS...
  * in this process, with @input on stdin. */
 static void
-run_here(Host *host, RunResult *r, const char *input, ...)
+run_here(Host *host, VhTestRun *r, const char *input, ...)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autofree char *in = g_build_filename(host->tmp, "in", NULL);
@@ -502,9 +477,9 @@ libvirt_binds(Host *host, const char *driver)
 static void
 test_hook_cycle(Host *host, gconstpointer data)
 {
-    g_auto(RunResult) prep = { 0 };
-    g_auto(RunResult) rel = { 0 };
-    g_auto(RunResult) other = { 0 };
+    g_auto(VhTestRun) prep = { 0 };
+    g_auto(VhTestRun) rel = { 0 };
+    g_auto(VhTestRun) other = { 0 };
     g_autofree char *reg = NULL;
     g_autofree char *after = NULL;
 
@@ -546,9 +521,9 @@ static void
 test_prepare_release_cli(Host *host, gconstpointer data)
 {
     g_autofree char *xml = g_build_filename(host->tmp, "vm1.xml", NULL);
-    g_auto(RunResult) dry = { 0 };
-    g_auto(RunResult) prep = { 0 };
-    g_auto(RunResult) rel = { 0 };
+    g_auto(VhTestRun) dry = { 0 };
+    g_auto(VhTestRun) prep = { 0 };
+    g_auto(VhTestRun) rel = { 0 };
 
     g_assert_true(g_file_set_contents(xml, DOMAIN_XML("vm1", "yes"), -1, NULL));
     run_here(host, &dry, "", "prepare", xml, "--dry-run", NULL);

@@ -18,19 +18,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-typedef struct {
-    int status;
-    char *out;
-    char *err;
-} RunResult;
-
-static void
-run_result_clear(RunResult *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
+#include "vh-test-run.h"
 
 static gboolean
 regenerate(void)
@@ -49,23 +37,17 @@ data_dir(void)
 /* Run virt-hostdev domxml-to-native in the data directory, so that the
  * messages quote the file name as the user gave it. */
 static void
-run_case(RunResult *r, const char *file, gboolean legacy)
+run_case(VhTestRun *r, const char *file, gboolean legacy)
 {
-    g_autoptr(GError) err = NULL;
     g_autofree char *dir = data_dir();
     const char *bin = g_getenv("VH_CLI");
     const char *argv[] = {
         bin, "domxml-to-native", "qemu-argv", file,
         legacy ? "--legacy" : NULL, NULL
     };
-    int wait_status = 0;
 
     g_assert_nonnull(bin);
-    g_assert_true(g_spawn_sync(dir, (char **) argv, NULL, 0, NULL, NULL,
-                               &r->out, &r->err, &wait_status, &err));
-    g_assert_no_error(err);
-    g_assert_true(WIFEXITED(wait_status));
-    r->status = WEXITSTATUS(wait_status);
+    vh_test_run(r, argv, NULL, dir, NULL);
 }
 
 /* Compare @actual with the file @name, or write it when regenerating. */
@@ -114,11 +96,11 @@ test_case(gconstpointer data)
     g_autofree char *args = g_strconcat(name, ".args", NULL);
     g_autofree char *legacy = g_strconcat(name, ".legacy.args", NULL);
     g_autofree char *errf = g_strconcat(name, ".err", NULL);
-    g_auto(RunResult) r = { 0 };
+    g_auto(VhTestRun) r = { 0 };
 
     run_case(&r, xml, FALSE);
     if (r.status == 0) {
-        g_auto(RunResult) rl = { 0 };
+        g_auto(VhTestRun) rl = { 0 };
 
         g_assert_cmpstr(r.err, ==, "");
         check_file(args, r.out);
@@ -144,11 +126,8 @@ test_case(gconstpointer data)
 
 /* Run virt-hostdev with @args in the data directory, @input on stdin. */
 static void
-run_cli(RunResult *r, const char *input, const char * const *args)
+run_cli(VhTestRun *r, const char *input, const char * const *args)
 {
-    g_autoptr(GError) err = NULL;
-    g_autoptr(GSubprocessLauncher) l = NULL;
-    g_autoptr(GSubprocess) p = NULL;
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autofree char *dir = data_dir();
     gsize i;
@@ -157,18 +136,7 @@ run_cli(RunResult *r, const char *input, const char * const *args)
     for (i = 0; args[i]; i++)
         g_ptr_array_add(argv, (char *) args[i]);
     g_ptr_array_add(argv, NULL);
-    l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_subprocess_launcher_set_cwd(l, dir);
-    p = g_subprocess_launcher_spawnv(l, (const char * const *) argv->pdata,
-                                     &err);
-    g_assert_no_error(err);
-    g_assert_true(g_subprocess_communicate_utf8(p, input, NULL, &r->out,
-                                                &r->err, &err));
-    g_assert_no_error(err);
-    g_assert_true(g_subprocess_get_if_exited(p));
-    r->status = g_subprocess_get_exit_status(p);
+    vh_test_run(r, (const char *const *) argv->pdata, NULL, dir, input);
 }
 
 /* "-" reads the domain from stdin, as libvirt's hooks get it. */
@@ -182,7 +150,7 @@ test_stdin(void)
     g_autofree char *xml = NULL;
     g_autofree char *expected = NULL;
     const char *args[] = { "domxml-to-native", "qemu-argv", "-", NULL };
-    g_auto(RunResult) r = { 0 };
+    g_auto(VhTestRun) r = { 0 };
 
     g_assert_true(g_file_get_contents(xmlpath, &xml, NULL, &err));
     g_assert_true(g_file_get_contents(argspath, &expected, NULL, &err));
@@ -217,7 +185,7 @@ static void
 test_usage(gconstpointer data)
 {
     const UsageCase *c = data;
-    g_auto(RunResult) r = { 0 };
+    g_auto(VhTestRun) r = { 0 };
 
     run_cli(&r, "", c->args);
     g_test_message("stderr: %s", r.err);
