@@ -225,6 +225,32 @@ vh_sysfs_exists(const VhSysfs *sysfs, const char *relpath)
 }
 
 /*
+ * Open the file @relpath read-only, not following a final symlink.
+ * Returns FALSE with error; TRUE with *@ret_fd the descriptor (the caller
+ * closes it), or -1 when the file is absent.
+ */
+static gboolean
+vh_sysfs_open_read(const VhSysfs *sysfs, const char *relpath, int *ret_fd,
+                   GError **error)
+{
+    int fd;
+
+    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+        return FALSE;
+    fd = vh_sysfs_openat(sysfs, relpath, O_RDONLY | O_NOFOLLOW);
+    if (fd == -ENOENT) {
+        *ret_fd = -1;
+        return TRUE;
+    }
+    if (fd < 0) {
+        vh_sysfs_set_errno_error(sysfs, relpath, "open", -fd, error);
+        return FALSE;
+    }
+    *ret_fd = fd;
+    return TRUE;
+}
+
+/*
  * Read at most @max bytes; *@ret_truncated says whether more was there.
  * Returns FALSE with error; TRUE with *ret_bytes NULL when absent.
  */
@@ -237,17 +263,12 @@ vh_sysfs_read_limited(const VhSysfs *sysfs, const char *relpath, gsize max,
     gsize want = max + 1;
     int fd;
 
-    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+    if (!vh_sysfs_open_read(sysfs, relpath, &fd, error))
         return FALSE;
-    fd = vh_sysfs_openat(sysfs, relpath, O_RDONLY | O_NOFOLLOW);
-    if (fd == -ENOENT) {
+    if (fd < 0) {
         *ret_bytes = NULL;
         *ret_truncated = FALSE;
         return TRUE;
-    }
-    if (fd < 0) {
-        vh_sysfs_set_errno_error(sysfs, relpath, "open", -fd, error);
-        return FALSE;
     }
 
     /* Read straight into the array: most attributes take one read. */
@@ -713,16 +734,11 @@ vh_sysfs_file_open(const VhSysfs *sysfs, const char *relpath,
     VhSysfsFile *file;
     int fd;
 
-    if (!vh_sysfs_check_relpath(sysfs, relpath, error))
+    if (!vh_sysfs_open_read(sysfs, relpath, &fd, error))
         return FALSE;
-    fd = vh_sysfs_openat(sysfs, relpath, O_RDONLY | O_NOFOLLOW);
-    if (fd == -ENOENT) {
+    if (fd < 0) {
         *ret_file = NULL;
         return TRUE;
-    }
-    if (fd < 0) {
-        vh_sysfs_set_errno_error(sysfs, relpath, "open", -fd, error);
-        return FALSE;
     }
     file = g_new0(VhSysfsFile, 1);
     file->fd = fd;
