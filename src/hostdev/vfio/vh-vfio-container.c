@@ -198,15 +198,6 @@ vh_vfio_container_get_iommu_info(VhVfioContainer *container,
     return TRUE;
 }
 
-static gint
-mapping_cmp(gconstpointer a, gconstpointer b)
-{
-    const VhVfioDmaRange *ra = a;
-    const VhVfioDmaRange *rb = b;
-
-    return ra->iova < rb->iova ? -1 : ra->iova > rb->iova;
-}
-
 /* The kernel call alone; -errno. */
 static int
 dma_unmap_call(VhVfioContainer *c, guint64 iova, guint64 size,
@@ -335,7 +326,7 @@ vh_vfio_container_dma_map_ranges(VhVfioContainer *container,
             return FALSE;
         }
         g_array_append_val(c->mappings, *r);
-        g_array_sort(c->mappings, mapping_cmp);
+        g_array_sort(c->mappings, vh_vfio_dma_range_cmp);
     }
     return TRUE;
 }

@@ -137,6 +137,9 @@ struct vfio_irq_set *vh_vfio_irq_set_new(guint32 index, guint32 flags,
 
 /* ---- DMA ---- */
 
+/* GCompareFunc of two VhVfioDmaRange by IOVA (g_array_sort()). */
+gint vh_vfio_dma_range_cmp(gconstpointer a, gconstpointer b);
+
 /*
  * @ranges sorted by IOVA and coalesced where adjacent in both IOVA and
  * vaddr with equal flags (GArray of VhVfioDmaRange).  Overlapping or

@@ -353,8 +353,8 @@ vh_vfio_irq_set_new(guint32 index, guint32 flags, guint32 start,
 
 /* ---- DMA ---- */
 
-static gint
-dma_range_cmp(gconstpointer a, gconstpointer b)
+gint
+vh_vfio_dma_range_cmp(gconstpointer a, gconstpointer b)
 {
     const VhVfioDmaRange *ra = a;
     const VhVfioDmaRange *rb = b;
@@ -396,7 +396,7 @@ vh_vfio_dma_coalesce(const VhVfioDmaRange *ranges, gsize n_ranges,
         }
         g_array_append_val(sorted, *r);
     }
-    g_array_sort(sorted, dma_range_cmp);
+    g_array_sort(sorted, vh_vfio_dma_range_cmp);
 
     for (i = 0; i < sorted->len; i++) {
         const VhVfioDmaRange *r = &g_array_index(sorted, VhVfioDmaRange, i);
