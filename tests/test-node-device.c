@@ -218,12 +218,16 @@ test_viability(void)
     g_autoptr(GPtrArray) a4 = NULL;
     g_autoptr(GPtrArray) a3 = NULL;
     g_autoptr(GPtrArray) a6 = NULL;
+    g_autofree char *names = NULL;
+    g_autofree char *none = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
     gsize i;
 
     tree_load(&before, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
     b4 = vh_iommu_group_blockers(before.list, 4);
     g_assert_cmpuint(b4->len, ==, 2);
+    names = vh_iommu_group_blockers_describe(b4);
+    g_assert_cmpstr(names, ==, "0000:01:01.0 (e1000), 0000:01:02.0 (e1000)");
 
     /* 01:01.0 alone on vfio-pci, the edu on pci-stub: what libvirt leaves. */
     memcpy(devs, vh_test_testbed, sizeof(devs));
@@ -240,6 +244,8 @@ test_viability(void)
                     ==, "0000:01:02.0");
     a3 = vh_iommu_group_blockers(after.list, 3);
     g_assert_cmpuint(a3->len, ==, 0);
+    none = vh_iommu_group_blockers_describe(a3);
+    g_assert_cmpstr(none, ==, "");
     /* The ICH9 functions are all endpoints on host drivers. */
     a6 = vh_iommu_group_blockers(after.list, 6);
     g_assert_cmpuint(a6->len, ==, 3);

@@ -236,21 +236,12 @@ static char *
 vh_cli_group_status(const VhNodeDeviceList *list, guint number)
 {
     g_autoptr(GPtrArray) blockers = vh_iommu_group_blockers(list, number);
-    g_autoptr(GString) s = NULL;
-    guint i;
+    g_autofree char *names = NULL;
 
     if (blockers->len == 0)
         return g_strdup("viable");
-    s = g_string_new("not viable, blocked by ");
-    for (i = 0; i < blockers->len; i++) {
-        const VhNodeDevice *dev = g_ptr_array_index(blockers, i);
-        char buf[VH_PCI_ADDRESS_BUFLEN];
-
-        g_string_append_printf(s, "%s%s (%s)", i ? ", " : "",
-                               vh_pci_address_format(&dev->addr, buf),
-                               dev->driver);
-    }
-    return g_string_free(g_steal_pointer(&s), FALSE);
+    names = vh_iommu_group_blockers_describe(blockers);
+    return g_strconcat("not viable, blocked by ", names, NULL);
 }
 
 /* "group 4: viable, owned by manual" and a line per member. */

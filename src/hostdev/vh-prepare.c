@@ -270,12 +270,11 @@ vh_prepare_check_unmanaged(const VhHostdevState *st, const char *owner,
                            VhPlan *plan, GError **error)
 {
     guint i;
-    guint j;
 
     for (i = 0; i < unmanaged->len; i++) {
         const VhNodeDevice *dev = g_ptr_array_index(unmanaged, i);
         g_autoptr(GPtrArray) blockers = NULL;
-        g_autoptr(GString) names = NULL;
+        g_autofree char *names = NULL;
         char buf[VH_PCI_ADDRESS_BUFLEN];
         char name[VH_PCI_ADDRESS_BUFLEN];
 
@@ -303,21 +302,13 @@ vh_prepare_check_unmanaged(const VhHostdevState *st, const char *owner,
                          "viable", buf, dev->driver, dev->group);
             continue;
         }
-        names = g_string_new(NULL);
-        for (j = 0; j < blockers->len; j++) {
-            const VhNodeDevice *b = g_ptr_array_index(blockers, j);
-            char bbuf[VH_PCI_ADDRESS_BUFLEN];
-
-            g_string_append_printf(names, "%s%s (%s)", j ? ", " : "",
-                                   vh_pci_address_format(&b->addr, bbuf),
-                                   b->driver);
-        }
+        names = vh_iommu_group_blockers_describe(blockers);
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
                     "IOMMU group %u of %s (unmanaged, %s) is not viable: %s "
                     "%s still bound to a host driver; hold %s with "
                     "`virt-hostdev nodedev-detach %s` (which holds the "
                     "group), or set managed='yes' so that prepare does",
-                    dev->group, buf, dev->driver, names->str,
+                    dev->group, buf, dev->driver, names,
                     blockers->len == 1 ? "is" : "are",
                     blockers->len == 1 ? "it" : "them", name);
         return FALSE;

@@ -46,3 +46,20 @@ vh_iommu_group_blockers(const VhNodeDeviceList *list, guint number)
     }
     return blockers;
 }
+
+char *
+vh_iommu_group_blockers_describe(const GPtrArray *blockers)
+{
+    GString *s = g_string_new(NULL);
+    guint i;
+
+    for (i = 0; i < blockers->len; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(blockers, i);
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        g_string_append_printf(s, "%s%s (%s)", i ? ", " : "",
+                               vh_pci_address_format(&dev->addr, buf),
+                               dev->driver);
+    }
+    return g_string_free(s, FALSE);
+}

@@ -27,6 +27,11 @@ gboolean vh_iommu_group_member_blocks(const VhNodeDevice *dev);
  * Free with g_ptr_array_unref(). */
 GPtrArray *vh_iommu_group_blockers(const VhNodeDeviceList *list, guint number);
 
+/* "0000:01:01.0 (e1000), 0000:01:02.0 (e1000)": @blockers (from
+ * vh_iommu_group_blockers()) by address and driver; "" when empty.
+ * Free with g_free(). */
+char *vh_iommu_group_blockers_describe(const GPtrArray *blockers);
+
 /* Members of group @number, sorted by address, or NULL. Owned by @list. */
 GPtrArray *vh_iommu_group_members(const VhNodeDeviceList *list, guint number);
 
