@@ -46,16 +46,6 @@ run_cli(VhTestRun *r, const char * const *envp_extra, ...)
                 NULL, NULL);
 }
 
-static guint
-count_lines(const char *s)
-{
-    guint n = 0;
-
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 static void
 test_version(void)
 {
@@ -87,7 +77,7 @@ test_usage_errors(void)
         run_cli(&r, NULL, cases[i][0], cases[i][0] ? cases[i][1] : NULL,
                 cases[i][0] && cases[i][1] ? cases[i][2] : NULL, NULL);
         g_assert_cmpint(r.status, ==, 2);
-        g_assert_cmpuint(count_lines(r.err), ==, 1);
+        g_assert_cmpuint(vh_test_count_lines(r.err), ==, 1);
         g_assert_true(g_str_has_prefix(r.err, "virt-hostdev: "));
         g_assert_cmpstr(r.out, ==, "");
     }
@@ -143,7 +133,7 @@ test_bad_addresses(void)
         run_cli(&r, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
                 "iommu-groups", cases[i].input, NULL);
         g_assert_cmpint(r.status, ==, 2);
-        g_assert_cmpuint(count_lines(r.err), ==, 1);
+        g_assert_cmpuint(vh_test_count_lines(r.err), ==, 1);
         g_assert_nonnull(strstr(r.err, cases[i].problem));
         g_assert_cmpstr(r.out, ==, "");
     }
@@ -185,7 +175,7 @@ test_iommu_groups(void)
             vh_fake_sysfs_root(fake), NULL);
     g_assert_cmpint(one.status, ==, 0);
     g_assert_true(g_str_has_prefix(one.out, "group 4: not viable"));
-    g_assert_cmpuint(count_lines(one.out), ==, 4);
+    g_assert_cmpuint(vh_test_count_lines(one.out), ==, 4);
 
     run_cli(&byname, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
             "iommu-groups", "pci_0000_01_02_0", NULL);
@@ -218,7 +208,7 @@ test_operation_failures(void)
             "iommu-groups", "0000:05:00.0", NULL);
     g_assert_cmpint(missing.status, ==, 1);
     g_assert_nonnull(strstr(missing.err, "0000:05:00.0 does not exist"));
-    g_assert_cmpuint(count_lines(missing.err), ==, 1);
+    g_assert_cmpuint(vh_test_count_lines(missing.err), ==, 1);
 
     run_cli(&nogroups, NULL, "--sysfs-root", vh_fake_sysfs_root(noiommu),
             "iommu-groups", NULL);
@@ -343,7 +333,7 @@ test_nodedev_info(void)
     run_cli(&bad, env, "--sysfs-root", vh_fake_sysfs_root(fake), "nodedev-info",
             "0000:01:02.8", NULL);
     g_assert_cmpint(bad.status, ==, 2);
-    g_assert_cmpuint(count_lines(bad.err), ==, 1);
+    g_assert_cmpuint(vh_test_count_lines(bad.err), ==, 1);
 
     run_cli(&badproc, NULL, "--sysfs-root", vh_fake_sysfs_root(fake),
             "--proc-root", "/nonexistent/proc", "nodedev-info", "01:01.0", NULL);
@@ -397,14 +387,14 @@ test_nodedev_reset(void)
             "nodedev-reset", "0000:01:02.0", "--state-dir", state, NULL);
     g_assert_cmpint(none.status, ==, 1);
     g_assert_cmpstr(none.out, ==, "");
-    g_assert_cmpuint(count_lines(none.err), ==, 1);
+    g_assert_cmpuint(vh_test_count_lines(none.err), ==, 1);
     g_assert_nonnull(strstr(none.err, "virt-hostdev: 0000:01:02.0 (e1000) has "
                                       "no reset method"));
 
     run_cli(&bad, env, "--sysfs-root", vh_fake_sysfs_root(testbed),
             "nodedev-reset", "0000:01:02.8", "--state-dir", state, NULL);
     g_assert_cmpint(bad.status, ==, 2);
-    g_assert_cmpuint(count_lines(bad.err), ==, 1);
+    g_assert_cmpuint(vh_test_count_lines(bad.err), ==, 1);
 
     lock = g_build_filename(state, "lock", NULL);
     g_unlink(lock);

@@ -36,16 +36,6 @@
     "  </devices>\n" \
     "</domain>\n"
 
-static guint
-count_lines(const char *s)
-{
-    guint n = 0;
-
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 /* ---- the real binary ---------------------------------------------------- */
 
 /* Run virt-hostdev --state-dir @state ARGS... with @input on stdin. */
@@ -164,7 +154,7 @@ test_args_bad(void)
         }
         g_test_message("%s", r.err);
         g_assert_cmpint(r.status, ==, 2);
-        g_assert_cmpuint(count_lines(r.err), ==, 1);
+        g_assert_cmpuint(vh_test_count_lines(r.err), ==, 1);
         g_assert_nonnull(strstr(r.err, cases[i].message));
         g_assert_cmpstr(r.out, ==, "");
     }
@@ -501,7 +491,7 @@ test_hook_cycle(Host *host, gconstpointer data)
              DOMAIN_XML("vm2", "yes"), "hook", "qemu", "vm2", "prepare",
              "begin", "-", NULL);
     g_assert_cmpint(other.status, ==, 1);
-    g_assert_cmpuint(count_lines(other.err), ==, 1);
+    g_assert_cmpuint(vh_test_count_lines(other.err), ==, 1);
     g_assert_true(g_str_has_prefix(other.err, "virt-hostdev: "));
     g_assert_nonnull(strstr(other.err, "IOMMU group 4 belongs to vm1"));
     assert_drivers(host, "e1000 pci-stub");

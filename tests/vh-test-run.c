@@ -40,3 +40,13 @@ vh_test_run(VhTestRun *r, const char *const *argv, const char *const *envp,
     g_assert_true(g_subprocess_get_if_exited(proc));
     r->status = g_subprocess_get_exit_status(proc);
 }
+
+guint
+vh_test_count_lines(const char *s)
+{
+    guint n = 0;
+
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}

@@ -25,3 +25,6 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VhTestRun, vh_test_run_clear)
  */
 void vh_test_run(VhTestRun *r, const char *const *argv, const char *const *envp,
                  const char *cwd, const char *input);
+
+/* How many newlines @s holds (the lines a program printed). */
+guint vh_test_count_lines(const char *s);
