@@ -10,7 +10,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -540,6 +542,68 @@ test_prepare_release_cli(Host *host, gconstpointer data)
     assert_drivers(host, "e1000 e1000");
 }
 
+static guint
+count_open_fds(void)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
+    guint n = 0;
+
+    g_assert_nonnull(d);
+    while (g_dir_read_name(d))
+        n++;
+    return n;
+}
+
+/* A hook file that cannot be written whole (RLIMIT_FSIZE below its size):
+ * exit 1 with the reason, no hook and no temp file left, no descriptor
+ * left open in the process that ran the verb. */
+static void
+test_install_hook_write_fails(Host *host, gconstpointer data)
+{
+    /* The script install-hook writes for this --binary and the default
+     * state dir (as test_install_hook checks). */
+    static const char script[] =
+        "#!/bin/sh\n"
+        "# virt-hostdev: libvirt qemu hook (written by "
+        "`virt-hostdev install-hook`; docs/libvirt-hook.rst).\n"
+        "# libvirt runs it as: virt-hostdev DOMAIN OPERATION "
+        "SUBOPERATION EXTRA, the domain XML on stdin.\n"
+        "exec '/usr/bin/virt-hostdev' hook qemu \"$@\"\n";
+    g_autofree char *dir = g_build_filename(host->tmp, "hooks", NULL);
+    g_autofree char *qemu_d = g_build_filename(dir, "qemu.d", NULL);
+    g_autoptr(GDir) d = NULL;
+    g_auto(VhTestRun) r = { 0 };
+    struct rlimit saved;
+    struct rlimit small;
+    void (*old_handler)(int);
+    guint fds;
+
+    g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
+    g_assert_cmpint(getrlimit(RLIMIT_FSIZE, &saved), ==, 0);
+    small = saved;
+    small.rlim_cur = sizeof(script) - 2;    /* one byte short */
+    old_handler = signal(SIGXFSZ, SIG_IGN);
+    fds = count_open_fds();
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &small), ==, 0);
+    run_here(host, &r, "", "--state-dir", "/run/virt-hostdev", "install-hook",
+             "--dir", dir, "--binary", "/usr/bin/virt-hostdev", NULL);
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &saved), ==, 0);
+    signal(SIGXFSZ, old_handler);
+
+    g_assert_cmpint(r.status, ==, 1);
+    g_assert_cmpstr(r.out, ==, "");
+    g_assert_nonnull(strstr(r.err, "install-hook: cannot write "));
+    g_assert_nonnull(strstr(r.err, g_strerror(EIO)));
+    g_assert_cmpuint(count_open_fds(), ==, fds);
+    /* qemu.d was made; nothing is in it or beside it. */
+    d = g_dir_open(qemu_d, 0, NULL);
+    g_assert_nonnull(d);
+    g_assert_null(g_dir_read_name(d));
+    g_clear_pointer(&d, g_dir_close);
+    g_assert_cmpint(g_rmdir(qemu_d), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Host, NULL, host_setup, fn, host_teardown)
 
@@ -555,5 +619,6 @@ main(int argc, char **argv)
     g_test_add_func("/cli/install-hook", test_install_hook);
     ADD("/cli/hook/cycle", test_hook_cycle);
     ADD("/cli/prepare-release", test_prepare_release_cli);
+    ADD("/cli/install-hook/write-fails", test_install_hook_write_fails);
     return g_test_run();
 }

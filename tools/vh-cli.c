@@ -1350,6 +1350,9 @@ vh_cli_install_hook(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
           "The virt-hostdev the hook runs (default: this one)", "PATH" },
         G_OPTION_ENTRY_NULL
     };
+    int saved_errno = 0;
+    ssize_t n = 0;
+    gsize len;
     int fd;
 
     if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 0, error))
@@ -1385,7 +1388,7 @@ vh_cli_install_hook(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         return FALSE;
     }
     if (g_mkdir_with_parents(qemu_d, 0755) < 0) {
-        int saved_errno = errno;
+        saved_errno = errno;
         g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
                     "install-hook: cannot create %s: %s", qemu_d,
                     g_strerror(saved_errno));
@@ -1394,13 +1397,27 @@ vh_cli_install_hook(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     /* The temp file goes beside qemu.d, not in it: libvirt runs every
      * executable file in qemu.d. */
     tmp = g_build_filename(dir, ".virt-hostdev-hook.XXXXXX", NULL);
-    if ((fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0755)) < 0 ||
-        fchmod(fd, 0755) < 0 || write(fd, script, strlen(script)) !=
-        (ssize_t) strlen(script) || fsync(fd) < 0 || close(fd) < 0 ||
-        rename(tmp, path) < 0) {
-        int saved_errno = errno;
-        if (fd >= 0)
-            g_unlink(tmp);
+    if ((fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0755)) < 0) {
+        saved_errno = errno;
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "install-hook: cannot write %s: %s", path,
+                    g_strerror(saved_errno));
+        return FALSE;
+    }
+    /* The descriptor is closed and the temp file removed on every
+     * failure; a short write with no errno is EIO. */
+    len = strlen(script);
+    if (fchmod(fd, 0755) < 0 || (n = write(fd, script, len)) < 0 ||
+        fsync(fd) < 0)
+        saved_errno = errno;
+    else if ((gsize) n != len)
+        saved_errno = EIO;
+    if (close(fd) < 0 && saved_errno == 0)
+        saved_errno = errno;
+    if (saved_errno == 0 && rename(tmp, path) < 0)
+        saved_errno = errno;
+    if (saved_errno != 0) {
+        g_unlink(tmp);
         g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
                     "install-hook: cannot write %s: %s", path,
                     g_strerror(saved_errno));
