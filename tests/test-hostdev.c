@@ -43,14 +43,6 @@ assert_driver(Host *host, const char *addr, const char *expected)
 }
 
 static gboolean
-state_file_exists(Host *host, const char *name)
-{
-    g_autofree char *path = g_build_filename(host->state_dir, name, NULL);
-
-    return g_file_test(path, G_FILE_TEST_EXISTS);
-}
-
-static gboolean
 node_exists(Host *host, const char *relpath)
 {
     return vh_sysfs_exists(host->dev, relpath);
@@ -79,7 +71,7 @@ test_detach_hold_reattach(Host *host, gconstpointer data)
     text = vh_plan_format(plan);
     g_assert_cmpstr(text, ==, "0000:01:01.0: e1000 -> vfio-pci (assigned)\n"
                               "0000:01:02.0: e1000 -> pci-stub (held)\n");
-    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
 
     reg = vh_registry_load(host->state_dir, &err);
     g_assert_no_error(err);
@@ -126,7 +118,7 @@ test_dry_run_and_no_hold(Host *host, gconstpointer data)
     g_assert_true(vh_hostdev_detach(&host->h, &nic, &dry, &plan, &err));
     g_assert_cmpuint(plan->moves->len, ==, 2);
     g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
-    g_assert_false(state_file_exists(host, "registry.json"));
+    g_assert_false(vh_test_host_state_exists(host, "registry.json"));
     assert_driver(host, "0000:01:01.0", "e1000");
 
     g_assert_true(vh_hostdev_detach(&host->h, &nic, &alone, &nohold, &err));
@@ -206,7 +198,7 @@ test_guard(Host *host, gconstpointer data)
     g_assert_null(strchr(err->message, '\n'));
     /* Nothing changed. */
     g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
-    g_assert_false(state_file_exists(host, "registry.json"));
+    g_assert_false(vh_test_host_state_exists(host, "registry.json"));
     g_clear_error(&err);
 
     g_assert_true(vh_hostdev_detach(&host->h, &nic, &force, &forced, &err));
@@ -229,8 +221,8 @@ test_failed_step_undone(Host *host, gconstpointer data)
     g_assert_nonnull(strstr(err->message, "0000:01:02.0 (e1000): cannot bind it to pci-stub"));
     assert_driver(host, "0000:01:01.0", "e1000");
     assert_driver(host, "0000:01:02.0", "e1000");
-    g_assert_false(state_file_exists(host, "journal.json"));
-    g_assert_false(state_file_exists(host, "registry.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "registry.json"));
 }
 
 /* A crash after step 0 of a detach: recover puts everything back. */
@@ -269,7 +261,7 @@ test_recover(Host *host, gconstpointer data)
     g_assert_no_error(err);
     assert_driver(host, "0000:01:01.0", "e1000");
     assert_driver(host, "0000:01:02.0", "e1000");
-    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
     text = vh_plan_format(plan);
     g_assert_nonnull(strstr(text, "0000:01:02.0: no driver -> e1000 (rolled back)"));
     g_assert_nonnull(strstr(text, "0000:01:01.0: vfio-pci -> e1000 (rolled back)"));
@@ -304,7 +296,7 @@ test_recover_commit(Host *host, gconstpointer data)
     assert_driver(host, "0000:01:01.0", "vfio-pci");
     reg = vh_registry_load(host->state_dir, &err);
     g_assert_nonnull(vh_registry_lookup(reg, &nic));
-    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
     text = vh_plan_format(plan);
     g_assert_cmpstr(text, ==, "completed the interrupted detach for manual: "
                               "all its steps had run\n");
@@ -410,7 +402,7 @@ test_reattach_force(Host *host, gconstpointer data)
                   "/vfio-pci/unbind=0000:01:01.0"));
     g_assert_true(writes_contain(host, writes,
                   "/drivers_probe=0000:01:01.0"));
-    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
     {
         g_autoptr(VhRegistry) reg = vh_registry_load(host->state_dir, &err);
         g_autoptr(GPtrArray) entries = vh_registry_entries(reg);
@@ -530,7 +522,7 @@ test_reattach_force_undo_recover(Host *host, gconstpointer data)
                             "give it back to a host driver: "));
     g_clear_error(&err);
     assert_driver(host, "0000:01:01.0", "vfio-pci");
-    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
 
     /* A crash inside the step, after the unbind: the journal says
      * vfio-pci -> (the kernel's choice), next 0. */
@@ -547,7 +539,7 @@ test_reattach_force_undo_recover(Host *host, gconstpointer data)
     g_assert_true(vh_hostdev_recover(&host->h, &recovered, &err));
     g_assert_no_error(err);
     assert_driver(host, "0000:01:01.0", "vfio-pci");
-    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
     text = vh_plan_format(recovered);
     g_assert_cmpstr(text, ==, "0000:01:01.0: no driver -> vfio-pci (rolled back)\n"
                     "rolled back the interrupted force-reattach for manual\n");
@@ -642,8 +634,8 @@ test_detach_many_failure(Host *host, gconstpointer data)
     assert_driver(host, "0000:00:03.0", NULL);
     g_assert_false(node_exists(host, "vfio/3"));
     g_assert_false(node_exists(host, "vfio/4"));
-    g_assert_false(state_file_exists(host, "journal.json"));
-    g_assert_false(state_file_exists(host, "registry.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "registry.json"));
 }
 
 #define ADD(path, fn) \

@@ -62,14 +62,6 @@ drivers(Host *host)
     g_assert_cmpstr(_d, ==, expected); \
 } G_STMT_END
 
-static gboolean
-state_file_exists(Host *host, const char *name)
-{
-    g_autofree char *path = g_build_filename(host->state_dir, name, NULL);
-
-    return g_file_test(path, G_FILE_TEST_EXISTS);
-}
-
 /* "ADDR ROLE OWNER DRIVER ORIGINAL;" for every registry entry. */
 static char *
 registry_text(Host *host)
@@ -129,7 +121,7 @@ test_prepare_release(Host *host, gconstpointer data)
     g_assert_no_error(err);
     g_assert_cmpuint(dry->moves->len, ==, 3);
     g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
-    g_assert_false(state_file_exists(host, "registry.json"));
+    g_assert_false(vh_test_host_state_exists(host, "registry.json"));
     assert_drivers(host, "- e1000 e1000");
 
     g_assert_true(vh_hostdev_prepare(&host->h, "vm1", vm1_devs, 2, 0, &plan,
@@ -141,7 +133,7 @@ test_prepare_release(Host *host, gconstpointer data)
                               "0000:01:02.0: e1000 -> pci-stub (held)\n");
     assert_drivers(host, "vfio-pci vfio-pci pci-stub");
     assert_registry(host, PREPARED_VM1);
-    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
 
     /* Preparing again changes nothing. */
     g_assert_true(vh_hostdev_prepare(&host->h, "vm1", vm1_devs, 2, 0, &again,
@@ -185,7 +177,7 @@ test_all_or_nothing(Host *host, gconstpointer data)
     g_assert_null(strchr(err->message, '\n'));
     g_assert_null(plan);        /* ret_plan untouched on failure */
     assert_drivers(host, "- e1000 e1000");
-    g_assert_false(state_file_exists(host, "journal.json"));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
     assert_registry(host, "");
 }
 
@@ -521,10 +513,10 @@ test_crash_recover(Host *host, gconstpointer data)
             g_test_message("%s: %s", fault, crashed ? "crashed" : "not reached");
             crashes += crashed;
             if (crashed)
-                g_assert_true(state_file_exists(host, "journal.json"));
+                g_assert_true(vh_test_host_state_exists(host, "journal.json"));
             g_assert_true(vh_hostdev_recover(&host->h, &recovered, &err));
             g_assert_no_error(err);
-            g_assert_false(state_file_exists(host, "journal.json"));
+            g_assert_false(vh_test_host_state_exists(host, "journal.json"));
 
             /* Completed when every step ran, else rolled back. */
             done = !crashed || g_str_equal(points[i], "commit");

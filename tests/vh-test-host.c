@@ -58,6 +58,14 @@ vh_test_host_clear(VhTestHost *host)
     vh_fake_sysfs_free(host->fake);
 }
 
+gboolean
+vh_test_host_state_exists(const VhTestHost *host, const char *name)
+{
+    g_autofree char *path = g_build_filename(host->state_dir, name, NULL);
+
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
 VhPciAddress
 vh_test_addr(const char *s)
 {

@@ -30,5 +30,8 @@ void vh_test_host_init(VhTestHost *host, VhFakeSysfs *fake, const char *tmp_temp
  * frees everything vh_test_host_init() made. */
 void vh_test_host_clear(VhTestHost *host);
 
+/* Whether the file @name exists in @host's state directory. */
+gboolean vh_test_host_state_exists(const VhTestHost *host, const char *name);
+
 /* The address @s names; asserts that it parses. */
 VhPciAddress vh_test_addr(const char *s);
