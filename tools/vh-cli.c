@@ -232,6 +232,19 @@ vh_cli_or(const char *s, const char *fallback)
 }
 
 /* "not viable: 0000:01:02.0 (e1000), ... on a host driver" or "viable" */
+/* A verb's --json output: prints @out (taken over) and returns TRUE, or
+ * FALSE when it is NULL (its formatter set the error). */
+static gboolean
+vh_cli_print_json(char *out)
+{
+    g_autofree char *text = out;
+
+    if (!text)
+        return FALSE;
+    g_print("%s", text);
+    return TRUE;
+}
+
 static char *
 vh_cli_group_status(const VhNodeDeviceList *list, guint number)
 {
@@ -333,15 +346,10 @@ vh_cli_iommu_groups(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         return FALSE;
     owners = vh_cli_view_owners(cli);
 
-    if (json) {
-        g_autofree char *out = vh_iommu_groups_format_json(list, dev != NULL,
-                                                           dev ? dev->group : 0,
-                                                           owners, error);
-        if (!out)
-            return FALSE;
-        g_print("%s", out);
-        return TRUE;
-    }
+    if (json)
+        return vh_cli_print_json(
+            vh_iommu_groups_format_json(list, dev != NULL,
+                                        dev ? dev->group : 0, owners, error));
     if (!(usage = vh_cli_host_usage(cli, error)))
         return FALSE;
     numbers = vh_node_device_list_group_numbers(list);
@@ -562,13 +570,9 @@ vh_cli_nodedev_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         return FALSE;
     owners = vh_cli_view_owners(cli);
     verdict = vh_assign_check(list, dev, usage, cli->sysfs, owners);
-    if (json) {
-        g_autofree char *out = vh_node_device_info_format_json(dev, verdict, error);
-        if (!out)
-            return FALSE;
-        g_print("%s", out);
-        return TRUE;
-    }
+    if (json)
+        return vh_cli_print_json(
+            vh_node_device_info_format_json(dev, verdict, error));
     vh_cli_print_info(list, dev, verdict, owners != NULL);
     return TRUE;
 }
@@ -1019,13 +1023,8 @@ vh_cli_who_holds(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         w.holders = holders;
         w.group_owner = vh_registry_group_owner(registry, w.dev->group);
     }
-    if (json) {
-        g_autofree char *out = vh_cli_who_holds_json(&w, error);
-        if (!out)
-            return FALSE;
-        g_print("%s", out);
-        return TRUE;
-    }
+    if (json)
+        return vh_cli_print_json(vh_cli_who_holds_json(&w, error));
     vh_cli_who_holds_print(&w);
     return TRUE;
 }
@@ -1896,13 +1895,8 @@ vh_cli_device_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         return FALSE;
     if (!vh_cli_device_report(cli, &addr, &report, error))
         return FALSE;
-    if (json) {
-        g_autofree char *out = vh_cli_device_report_json(&report, error);
-        if (!out)
-            return FALSE;
-        g_print("%s", out);
-        return TRUE;
-    }
+    if (json)
+        return vh_cli_print_json(vh_cli_device_report_json(&report, error));
     vh_cli_device_report_print(&report);
     return TRUE;
 }
