@@ -173,9 +173,10 @@ test_drop_to_root_refused(void)
 /* ---- the serve loop, over a socketpair, in a child ---------------------- */
 
 /* A backend serving one end of a socketpair in a child; the other end in
- * *ret_sock, the child's pid returned. */
+ * *ret_sock, the child's pid returned.  @null_error: the child passes no
+ * GError (the GLib contract allows it). */
 static pid_t
-serve_in_child(int *ret_sock)
+serve_in_child(int *ret_sock, gboolean null_error)
 {
     int sv[2];
     pid_t pid;
@@ -190,7 +191,7 @@ serve_in_child(int *ret_sock)
 
         close(sv[0]);
         b = vh_backend_new(vh_vfio_ops_kernel(), NULL, sv[1], "0000:00:03.0");
-        _exit(vh_backend_serve(b, &err) ? 0 : 1);
+        _exit(vh_backend_serve(b, null_error ? NULL : &err) ? 0 : 1);
     }
     close(sv[1]);
     *ret_sock = sv[0];
@@ -206,7 +207,7 @@ test_serve(void)
     guint64 pid = 0;
     int status = -1;
     int p[2], sock;
-    pid_t child = serve_in_child(&sock);
+    pid_t child = serve_in_child(&sock, FALSE);
 
     c = vh_backend_client_new(sock, child);
     g_assert_true(vh_backend_client_call(c, "status", NULL, NULL, 0, &reply,
@@ -247,7 +248,7 @@ test_serve_raw(void)
     GString *in = g_string_new(NULL);
     char buf[4096];
     int sock, status = -1;
-    pid_t child = serve_in_child(&sock);
+    pid_t child = serve_in_child(&sock, FALSE);
     gssize n;
 
     memset(huge, 'x', VH_BACKEND_MAX_LINE + 99);
@@ -263,6 +264,52 @@ test_serve_raw(void)
                     "lexical error: invalid string in json text.\"}\n"
                     "{\"id\":null,\"ok\":false,\"error\":\"request line longer "
                     "than 65536 bytes; skipped\"}\n"
+                    "{\"id\":5,\"ok\":true}\n");
+    g_string_free(in, TRUE);
+    close(sock);
+    g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+/* A message with more fds than the backend accepts, to a serve loop given
+ * no GError: an error reply, then the loop goes on to the next request. */
+static void
+test_serve_too_many_fds(void)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * (VH_BACKEND_MAX_FDS + 1))];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = { .iov_base = (void *) "\n", .iov_len = 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = control.buf,
+                          .msg_controllen = sizeof(control.buf) };
+    int fds[VH_BACKEND_MAX_FDS + 1];
+    struct cmsghdr *cmsg;
+    GString *in = g_string_new(NULL);
+    char buf[4096];
+    int sock, status = -1;
+    pid_t child = serve_in_child(&sock, TRUE);
+    gssize n;
+    guint i;
+
+    memset(&control, 0, sizeof(control));
+    for (i = 0; i < G_N_ELEMENTS(fds); i++)
+        fds[i] = sock;
+    cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
+    memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
+    g_assert_cmpint(sendmsg(sock, &msg, 0), ==, 1);
+    g_assert_cmpint(write(sock, "{\"id\":5,\"cmd\":\"quit\"}\n", 22), ==, 22);
+    while ((n = read(sock, buf, sizeof(buf))) > 0)
+        g_string_append_len(in, buf, n);
+    g_assert_cmpstr(in->str, ==,
+                    "{\"id\":null,\"ok\":false,\"error\":\"a message on the "
+                    "backend socket carried more than " G_STRINGIFY(VH_BACKEND_MAX_FDS)
+                    " fds; refused\"}\n"
                     "{\"id\":5,\"ok\":true}\n");
     g_string_free(in, TRUE);
     close(sock);
@@ -511,6 +558,7 @@ main(int argc, char **argv)
     g_test_add_func("/backend/privs/refuse-root", test_drop_to_root_refused);
     g_test_add_func("/backend/serve/requests", test_serve);
     g_test_add_func("/backend/serve/raw-lines", test_serve_raw);
+    g_test_add_func("/backend/serve/too-many-fds", test_serve_too_many_fds);
     g_test_add_func("/backend/program/usage", test_program_usage);
     g_test_add_func("/backend/program/spawn", test_program_spawn);
     g_test_add_func("/backend/program/bad-group-fd", test_program_bad_group_fd);

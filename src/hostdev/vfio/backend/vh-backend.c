@@ -882,21 +882,22 @@ vh_backend_serve(VhBackend *b, GError **error)
         " bytes; skipped\"}\n";
 
     for (;;) {
-        gssize n = vh_backend_fds_recv(b->sock, buf, sizeof(buf), fds, error);
+        g_autoptr(GError) local = NULL;
+        gssize n = vh_backend_fds_recv(b->sock, buf, sizeof(buf), fds, &local);
         char *nl;
 
         if (n < 0) {
-            if (g_error_matches(*error, VH_BACKEND_ERROR,
+            if (g_error_matches(local, VH_BACKEND_ERROR,
                                 VH_BACKEND_ERROR_PROTOCOL)) {
                 /* Too many fds: say so and go on. */
                 g_autofree char *out = vh_backend_reply_error(NULL,
-                                                              (*error)->message);
-                g_clear_error(error);
+                                                              local->message);
                 if (!vh_backend_send_all(b->sock, out, strlen(out), error))
                     return FALSE;
                 continue;
             }
             vh_backend_close_fds(fds);
+            g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
         }
         if (n == 0) {
