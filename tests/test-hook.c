@@ -134,7 +134,11 @@ test_args_bad(void)
           "the domain XML on standard input is for 'vm1', not 'vm2'" },
         { { "prepare", NULL }, "", "prepare: expected DOMAIN.xml" },
         { { "prepare", "/nonexistent/vm1.xml", NULL }, "",
-          "cannot read the domain XML" },
+          "prepare: cannot read the domain XML" },
+        { { "prepare", "-", NULL }, "<domain",
+          "-: domain XML line 1: not well-formed XML" },
+        { { "release", "-", NULL }, "<domain",
+          "-: domain XML line 1: not well-formed XML" },
         { { "install-hook", "--binary", "relative/virt-hostdev", NULL }, "",
           "--binary must be an absolute path" },
     };

@@ -161,6 +161,24 @@ test_stdin(void)
     g_assert_cmpstr(r.err, ==, "");
 }
 
+/* Standard input is read up to 16 MiB, and refused past that. */
+static void
+test_stdin_too_large(void)
+{
+    const char *args[] = { "domxml-to-native", "qemu-argv", "-", NULL };
+    gsize size = 16 * 1024 * 1024 + 1;
+    g_autofree char *xml = g_malloc(size + 1);
+    g_auto(VhTestRun) r = { 0 };
+
+    memset(xml, ' ', size);
+    xml[size] = '\0';
+    run_cli(&r, xml, args);
+    g_assert_cmpint(r.status, ==, 2);
+    g_assert_nonnull(strstr(r.err, "domxml-to-native: the domain XML on "
+                            "standard input is larger than 16777216 bytes"));
+    g_assert_cmpstr(r.out, ==, "");
+}
+
 typedef struct {
     const char *name;
     const char *args[6];
@@ -263,6 +281,8 @@ main(int argc, char **argv)
     }
     g_test_add_func("/hostdevxml2argv/no-orphans", test_no_orphans);
     g_test_add_func("/hostdevxml2argv/cli/stdin", test_stdin);
+    g_test_add_func("/hostdevxml2argv/cli/stdin-too-large",
+                    test_stdin_too_large);
     for (i = 0; i < G_N_ELEMENTS(usage_cases); i++) {
         g_autofree char *path = g_strdup_printf("/hostdevxml2argv/cli/%s",
                                                 usage_cases[i].name);

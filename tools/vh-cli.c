@@ -1034,6 +1034,64 @@ vh_cli_who_holds(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
 /* Domain XML larger than this is refused (libvirt's own limit is 10 MiB). */
 #define VH_CLI_DOMAIN_XML_MAX (16 * 1024 * 1024)
 
+/* All of standard input (the domain XML libvirt writes to its hooks). */
+static gboolean
+vh_cli_read_stdin(const char *verb, char **ret_text, gsize *ret_len,
+                  GError **error)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    char buf[65536];
+
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+        if (n < 0) {
+            int saved_errno = errno;
+            if (saved_errno == EINTR)
+                continue;
+            g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                        "%s: cannot read the domain XML from standard "
+                        "input: %s", verb, g_strerror(saved_errno));
+            return FALSE;
+        }
+        if (n == 0)
+            break;
+        if (s->len + (gsize) n > VH_CLI_DOMAIN_XML_MAX) {
+            g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                        "%s: the domain XML on standard input is larger "
+                        "than %d bytes", verb, VH_CLI_DOMAIN_XML_MAX);
+            return FALSE;
+        }
+        g_string_append_len(s, buf, n);
+    }
+    *ret_len = s->len;
+    *ret_text = g_string_free(g_steal_pointer(&s), FALSE);
+    return TRUE;
+}
+
+/* The whole of @path, or of stdin for "-" (at most
+ * VH_CLI_DOMAIN_XML_MAX bytes there).  Free with g_free(). */
+static char *
+vh_cli_read_input(const char *verb, const char *path, gsize *ret_len,
+                  GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    char *contents = NULL;
+    gsize len = 0;
+
+    if (g_str_equal(path, "-"))
+        return vh_cli_read_stdin(verb, &contents, ret_len, error) ?
+               contents : NULL;
+    if (!g_file_get_contents(path, &contents, &len, &local)) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "%s: cannot read the domain XML: %s", verb,
+                    local->message);
+        return NULL;
+    }
+    *ret_len = len;
+    return contents;
+}
+
 static VhDomainDef *
 vh_cli_domain_parse(const char *what, const char *xml, gsize len,
                     GError **error)
@@ -1046,17 +1104,13 @@ vh_cli_domain_parse(const char *what, const char *xml, gsize len,
 }
 
 static VhDomainDef *
-vh_cli_domain_load(const char *path, GError **error)
+vh_cli_domain_load(const char *verb, const char *path, GError **error)
 {
     g_autofree char *xml = NULL;
-    g_autoptr(GError) local = NULL;
     gsize len = 0;
 
-    if (!g_file_get_contents(path, &xml, &len, &local)) {
-        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
-                    "cannot read the domain XML: %s", local->message);
+    if (!(xml = vh_cli_read_input(verb, path, &len, error)))
         return NULL;
-    }
     return vh_cli_domain_parse(path, xml, len, error);
 }
 
@@ -1114,7 +1168,7 @@ vh_cli_prepare(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
 
     if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
         return FALSE;
-    if (!(def = vh_cli_domain_load(argv[1], error)))
+    if (!(def = vh_cli_domain_load(verb->name, argv[1], error)))
         return FALSE;
     devs = vh_cli_domain_devices(def, &n);
     flags |= dry_run ? VH_PREPARE_DRY_RUN : 0;
@@ -1150,7 +1204,7 @@ vh_cli_release(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
 
     if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 1, 1, error))
         return FALSE;
-    if (!(def = vh_cli_domain_load(argv[1], error)))
+    if (!(def = vh_cli_domain_load(verb->name, argv[1], error)))
         return FALSE;
     if (!vh_cli_hostdev(cli, &h, error) ||
         !vh_hostdev_release(&h, def->name, dry_run ? VH_PREPARE_DRY_RUN : 0,
@@ -1161,40 +1215,6 @@ vh_cli_release(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     else if (plan->moves->len > 0)
         g_print("Domain %s released\n", def->name);
     vh_cli_print_plan(plan, plan->moves->len > 0 || dry_run ? "  " : "");
-    return TRUE;
-}
-
-/* All of standard input (the domain XML libvirt writes to its hooks). */
-static gboolean
-vh_cli_read_stdin(char **ret_text, gsize *ret_len, GError **error)
-{
-    g_autoptr(GString) s = g_string_new(NULL);
-    char buf[65536];
-
-    for (;;) {
-        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-
-        if (n < 0) {
-            int saved_errno = errno;
-            if (saved_errno == EINTR)
-                continue;
-            g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
-                        "hook: cannot read the domain XML from standard "
-                        "input: %s", g_strerror(saved_errno));
-            return FALSE;
-        }
-        if (n == 0)
-            break;
-        if (s->len + (gsize) n > VH_CLI_DOMAIN_XML_MAX) {
-            g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
-                        "hook: the domain XML on standard input is larger "
-                        "than %d bytes", VH_CLI_DOMAIN_XML_MAX);
-            return FALSE;
-        }
-        g_string_append_len(s, buf, n);
-    }
-    *ret_len = s->len;
-    *ret_text = g_string_free(g_steal_pointer(&s), FALSE);
     return TRUE;
 }
 
@@ -1248,7 +1268,7 @@ vh_cli_hook(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     /* Read what libvirt writes in every case, so that its write never
      * fails; every other operation is none of ours: exit 0, print
      * nothing (libvirt takes the output of some as new XML). */
-    if (!vh_cli_read_stdin(&xml, &len, &local)) {
+    if (!vh_cli_read_stdin("hook", &xml, &len, &local)) {
         if (!prepare && !release)
             return TRUE;
         g_propagate_error(error, g_steal_pointer(&local));
@@ -1429,42 +1449,6 @@ vh_cli_install_hook(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
 }
 
 /* ---- domain XML to QEMU arguments (issue 5) ---------------------------- */
-
-/* The whole of @path, or of stdin for "-": libvirt passes domain XML on
- * stdin to its hooks. */
-static char *
-vh_cli_read_input(const char *verb, const char *path, gsize *ret_len,
-                  GError **error)
-{
-    g_autoptr(GError) local = NULL;
-    char *contents = NULL;
-    gsize len = 0;
-
-    if (g_str_equal(path, "-")) {
-        g_autoptr(GIOChannel) ch = g_io_channel_unix_new(0);
-
-        if (g_io_channel_set_encoding(ch, NULL, &local) ==
-                G_IO_STATUS_NORMAL &&
-            g_io_channel_read_to_end(ch, &contents, &len, &local) ==
-                G_IO_STATUS_NORMAL) {
-            *ret_len = len;
-            return contents;
-        }
-        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
-                    "%s: cannot read the domain XML from stdin: %s", verb,
-                    local ? local->message : "read failed");
-        g_free(contents);
-        return NULL;
-    }
-    if (!g_file_get_contents(path, &contents, &len, &local)) {
-        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
-                    "%s: cannot read the domain XML: %s", verb,
-                    local->message);
-        return NULL;
-    }
-    *ret_len = len;
-    return contents;
-}
 
 static gboolean
 vh_cli_domxml_to_native(VhCli *cli, const VhCliVerb *verb, int argc,
@@ -2103,10 +2087,10 @@ static const VhCliVerb vh_cli_verbs[] = {
     { "prepare", "DOMAIN.xml",
       "Prepare a domain's PCI host devices, all or nothing: each managed one "
       "to vfio-pci with its IOMMU group held, owned by the domain; unmanaged "
-      "ones checked; prints the locked memory QEMU needs.",
+      "ones checked; prints the locked memory QEMU needs (- reads stdin).",
       vh_cli_prepare },
     { "release", "DOMAIN.xml",
-      "Give back everything prepare took for the domain.",
+      "Give back everything prepare took for the domain (- reads stdin).",
       vh_cli_release },
     { "hook", "qemu DOMAIN OPERATION SUBOPERATION [EXTRA]",
       "libvirt's qemu hook (domain XML on stdin): 'prepare begin' holds the "
