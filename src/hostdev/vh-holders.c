@@ -60,19 +60,24 @@ vh_holders_check_pid(const VhSysfs *proc, const char *pid, const char *node,
     g_autofree char *fddir = g_strconcat(pid, "/fd", NULL);
     g_autoptr(VhSysfs) fds = NULL;
     g_autoptr(GPtrArray) names = NULL;
+    g_autoptr(GError) local = NULL;
     guint i;
 
-    *ret_holds = FALSE;
-    *ret_gone = FALSE;
-    fds = vh_sysfs_open_subdir(proc, fddir, error);
+    fds = vh_sysfs_open_subdir(proc, fddir, &local);
     if (!fds) {
-        *ret_gone = g_error_matches(*error, VH_SYSFS_ERROR,
-                                    VH_SYSFS_ERROR_NOT_FOUND);
+        /* The process exited since /proc was listed: not an error. */
+        if (g_error_matches(local, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND)) {
+            *ret_holds = FALSE;
+            *ret_gone = TRUE;
+            return TRUE;
+        }
+        g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
     }
     if (!vh_sysfs_list(fds, "", &names, error))
         return FALSE;
     if (!names) {
+        *ret_holds = FALSE;
         *ret_gone = TRUE;
         return TRUE;
     }
@@ -85,9 +90,12 @@ vh_holders_check_pid(const VhSysfs *proc, const char *pid, const char *node,
         /* NULL: closed since the listing. */
         if (target && g_str_equal(target, node)) {
             *ret_holds = TRUE;
+            *ret_gone = FALSE;
             return TRUE;
         }
     }
+    *ret_holds = FALSE;
+    *ret_gone = FALSE;
     return TRUE;
 }
 
@@ -131,13 +139,11 @@ vh_holders_scan(const VhSysfs *proc, guint group, GPtrArray **ret_holders,
         if (!vh_holders_parse_pid(name, &pid))
             continue;
         if (!vh_holders_check_pid(proc, name, node, &holds, &gone, &local)) {
-            if (!gone) {
-                g_debug("pid %s: fds not read: %s", name, local->message);
-                unreadable++;
-            }
+            g_debug("pid %s: fds not read: %s", name, local->message);
+            unreadable++;
             continue;
         }
-        if (!holds)
+        if (gone || !holds)
             continue;
         {
             g_autofree char *commpath = g_strconcat(name, "/comm", NULL);
