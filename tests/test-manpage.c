@@ -265,6 +265,48 @@ test_verbs_documented(void)
     }
 }
 
+/* The term line of each verb shows the binary's parameters: placeholders
+ * (DEVICE, DOMAIN.xml) as *DEVICE*, literal words (qemu-argv) as
+ * ``qemu-argv``. */
+static void
+test_verbs_params(void)
+{
+    g_autoptr(GPtrArray) verbs = cli_verbs();
+    g_autoptr(GPtrArray) items = manpage_verbs();
+    guint i, j;
+
+    for (i = 0; i < verbs->len; i++) {
+        const Verb *v = g_ptr_array_index(verbs, i);
+        const Item *it = find_item(items, v->name);
+        g_autofree char *params = g_strdup(v->params);
+        g_auto(GStrv) words = NULL;
+
+        if (!it)
+            continue;           /* test_verbs_documented() says so */
+        g_strdelimit(params, "[]|", ' ');
+        words = g_strsplit(params, " ", -1);
+        for (j = 0; words[j]; j++) {
+            g_autofree char *want = NULL;
+            char *w = words[j];
+
+            if (g_str_has_suffix(w, "..."))
+                w[strlen(w) - 3] = '\0';
+            if (!*w || g_str_has_prefix(w, "-"))
+                continue;
+            if (g_ascii_isupper(*w))
+                want = g_strdup_printf("*%s*", w);
+            else
+                want = g_strdup_printf("``%s``", w);
+            if (!strstr(it->term, want)) {
+                g_test_message("the line of verb '%s' in virt-hostdev.rst "
+                               "lacks %s (the binary's parameters: %s)",
+                               v->name, want, v->params);
+                g_test_fail();
+            }
+        }
+    }
+}
+
 /* The man page names no verb the binary lacks, and the term line of each
  * verb only options it has (or the global ones). */
 static void
@@ -453,15 +495,42 @@ test_rst2man(void)
     g_rmdir(tmp);
 }
 
+/* The listings refuse what they do not know, on one line, status 2. */
+static void
+test_listing_errors(void)
+{
+    static const char *const cases[][3] = {
+        { "help", "--options", "frobnicate" },
+        { "help", "--verbs", "help" },
+        { "help", "--verbs", "--options" },
+        { "help", "--options", "--bogus" },
+    };
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_auto(VhTestRun) r = { 0 };
+
+        g_test_message("case %zu: %s %s %s", i, cases[i][0], cases[i][1],
+                       cases[i][2]);
+        run_cli(&r, cases[i][0], cases[i][1], cases[i][2]);
+        g_assert_cmpint(r.status, ==, 2);
+        g_assert_cmpstr(r.out, ==, "");
+        g_assert_cmpuint(vh_test_count_lines(r.err), ==, 1);
+        g_assert_true(g_str_has_prefix(r.err, "virt-hostdev: "));
+    }
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/manpage/verbs/documented", test_verbs_documented);
     g_test_add_func("/manpage/verbs/known", test_verbs_known);
+    g_test_add_func("/manpage/verbs/params", test_verbs_params);
     g_test_add_func("/manpage/global-options", test_global_options);
     g_test_add_func("/manpage/sections", test_sections);
     g_test_add_func("/manpage/environment", test_environment);
     g_test_add_func("/manpage/rst2man", test_rst2man);
+    g_test_add_func("/manpage/listing-errors", test_listing_errors);
     return g_test_run();
 }
