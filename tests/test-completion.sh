@@ -183,6 +183,8 @@ check "devices from a separate --sysfs-root" \
     "virt-hostdev --sysfs-root $tmp/other who-holds " 0000:05:00.0 pci_0000_05_00_0
 check "--sysfs-root after the verb" \
     "virt-hostdev device-info --sysfs-root=$tmp/other p" pci_0000_05_00_0
+check "a quoted --sysfs-root" \
+    "virt-hostdev --sysfs-root='$tmp/other' nodedev-info p" pci_0000_05_00_0
 export VIRT_HOSTDEV_SYSFS_ROOT=$tmp/other
 check "devices from \$VIRT_HOSTDEV_SYSFS_ROOT" "virt-hostdev nodedev-info p" \
     pci_0000_05_00_0

@@ -151,6 +151,8 @@ _virt_hostdev()
             ((i++))
         fi
     done
+    # The line's words are as typed: drop the quotes around the root.
+    sysfs=${sysfs//[\'\"]/}
     [[ $sysfs == \~/* ]] && sysfs=$HOME/${sysfs#"~/"}
 
     if [[ -n $verb ]]; then
