@@ -60,6 +60,10 @@ typedef struct {
     VhSysfs *sysfs;             /* opened on first use */
     VhSysfs *proc;
     VhSysfs *dev;
+    /* help --options VERB: vh_cli_parse_verb() lists the verb's options
+     * instead of parsing, sets @listed and stops the verb. */
+    gboolean list_options;
+    gboolean listed;
 } VhCli;
 
 typedef struct _VhCliVerb VhCliVerb;
@@ -79,10 +83,11 @@ vh_cli_globals_clear(VhCliGlobals *g)
     g_clear_pointer(&g->state_dir, g_free);
 }
 
-static GOptionGroup *
-vh_cli_globals_group(VhCliGlobals *g)
+/* The global options, bound to @g, in @entries (4 slots, NULL-ended). */
+static void
+vh_cli_globals_entries(VhCliGlobals *g, GOptionEntry *entries)
 {
-    const GOptionEntry entries[] = {
+    const GOptionEntry e[] = {
         { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &g->sysfs_root,
           "Read and write sysfs below DIR (default /sys, or "
           "$VIRT_HOSTDEV_SYSFS_ROOT)", "DIR" },
@@ -94,11 +99,35 @@ vh_cli_globals_group(VhCliGlobals *g)
           VH_DEFAULT_STATE_DIR ")", "DIR" },
         G_OPTION_ENTRY_NULL
     };
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(e) == 4);
+    memcpy(entries, e, sizeof(e));
+}
+
+static GOptionGroup *
+vh_cli_globals_group(VhCliGlobals *g)
+{
+    GOptionEntry entries[4];
     GOptionGroup *group = g_option_group_new("global", "Global options:",
                                              "Show global options", NULL, NULL);
 
+    vh_cli_globals_entries(g, entries);
     g_option_group_add_entries(group, entries);
     return group;
+}
+
+/* The options only accepted before the verb, bound to @version. */
+static void
+vh_cli_main_entries(gboolean *version, GOptionEntry *entries)
+{
+    const GOptionEntry e[] = {
+        { "version", 'V', 0, G_OPTION_ARG_NONE, version,
+          "Print the version and exit", NULL },
+        G_OPTION_ENTRY_NULL
+    };
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(e) == 2);
+    memcpy(entries, e, sizeof(e));
 }
 
 /* Later values win: @over's set fields replace @into's. */
@@ -181,6 +210,26 @@ vh_cli_view_owners(VhCli *cli)
 }
 
 /*
+ * One line per option of @entries for scripts (the man page test, the bash
+ * completion): "--NAME<TAB>ARG", ARG empty for an option without a value.
+ */
+static void
+vh_cli_print_options(const GOptionEntry *entries)
+{
+    gsize i;
+
+    for (i = 0; entries && entries[i].long_name; i++) {
+        const char *arg = entries[i].arg_description;
+
+        if (entries[i].arg == G_OPTION_ARG_NONE)
+            arg = "";
+        else if (!arg)
+            arg = entries[i].arg == G_OPTION_ARG_FILENAME ? "FILE" : "VALUE";
+        g_print("--%s\t%s\n", entries[i].long_name, arg);
+    }
+}
+
+/*
  * Parse a verb's own options plus the global ones, and check that between
  * @min_args and @max_args positional arguments remain (max -1: no limit).
  * On success argc and argv hold the verb name followed by the positionals.
@@ -194,6 +243,15 @@ vh_cli_parse_verb(VhCli *cli, const VhCliVerb *verb, const GOptionEntry *entries
     g_autofree char *params = NULL;
     VhCliGlobals late = { 0 };
     int npos;
+
+    if (cli->list_options) {
+        /* Not an error: vh_cli_help() sees @listed and succeeds. */
+        vh_cli_print_options(entries);
+        cli->listed = TRUE;
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "%s: options listed", verb->name);
+        return FALSE;
+    }
 
     params = g_strdup_printf("%s %s", verb->name, verb->params);
     ctx = g_option_context_new(params);
@@ -703,13 +761,13 @@ vh_cli_nodedev_detach(VhCli *cli, const VhCliVerb *verb, int argc,
     gboolean force = FALSE;
     const GOptionEntry entries[] = {
         { "driver", 0, 0, G_OPTION_ARG_STRING, &driver,
-          "vfio (vfio-pci, the default) or stub (pci-stub)", "DRIVER" },
+          "vfio (vfio-pci, the default) or stub (pci-stub)", "vfio|stub" },
         { "owner", 0, 0, G_OPTION_ARG_STRING, &owner,
           "Who the group belongs to: a domain name or UUID (default manual)",
           "NAME" },
         { "hold-driver", 0, 0, G_OPTION_ARG_STRING, &hold_driver,
           "Hold the group's other endpoints on stub (pci-stub, the default) "
-          "or vfio (vfio-pci)", "DRIVER" },
+          "or vfio (vfio-pci)", "stub|vfio" },
         { "no-hold", 0, 0, G_OPTION_ARG_NONE, &no_hold,
           "Do not hold the group's other endpoints (the group stays not "
           "viable)", NULL },
@@ -1949,7 +2007,7 @@ vh_cli_device_selftest(VhCli *cli, const VhCliVerb *verb, int argc,
           "Run the backend as this gid (default 65534, nogroup)", "GID" },
         { "pass", 0, 0, G_OPTION_ARG_STRING, &pass,
           "Hand the fds over as inherited fd numbers (inherit, the default) "
-          "or over the backend's socket (socket, SCM_RIGHTS)", "HOW" },
+          "or over the backend's socket (socket, SCM_RIGHTS)", "inherit|socket" },
         { "memlock", 0, 0, G_OPTION_ARG_INT64, &memlock,
           "RLIMIT_MEMLOCK of the backend in bytes (default 64 MiB)", "BYTES" },
         { "pause", 0, 0, G_OPTION_ARG_NONE, &pause,
@@ -2148,6 +2206,64 @@ vh_cli_verb_list(void)
     return g_string_free(s, FALSE);
 }
 
+/*
+ * help --verbs: "NAME<TAB>PARAMS" per verb; help --options [VERB]: the
+ * options of VERB (without it: those accepted before the verb) as
+ * vh_cli_print_options() prints them.  Stable, for scripts: the man page
+ * test and the bash completion read them.
+ */
+static gboolean
+vh_cli_help_list(VhCli *cli, gboolean verbs, const char *name, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    const VhCliVerb *target;
+    char *list_argv[] = { NULL, (char *) "--help", NULL };
+    GOptionEntry entries[4];
+    VhCliGlobals unused = { 0 };
+    gboolean version = FALSE;
+    gsize i;
+
+    if (verbs && name) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "help: --verbs takes no VERB; see `virt-hostdev help "
+                    "help`");
+        return FALSE;
+    }
+    if (verbs) {
+        for (i = 0; i < G_N_ELEMENTS(vh_cli_verbs); i++)
+            g_print("%s\t%s\n", vh_cli_verbs[i].name, vh_cli_verbs[i].params);
+        return TRUE;
+    }
+    if (!name) {
+        vh_cli_main_entries(&version, entries);
+        vh_cli_print_options(entries);
+        vh_cli_globals_entries(&unused, entries);
+        vh_cli_print_options(entries);
+        return TRUE;
+    }
+    if (!(target = vh_cli_find_verb(name))) {
+        g_autofree char *esc = g_strescape(name, NULL);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "help: unknown verb '%s'; run `virt-hostdev help` for "
+                    "the list", esc);
+        return FALSE;
+    }
+    /* Every verb parses its options first: vh_cli_parse_verb() lists them
+     * and stops it before it does anything. */
+    list_argv[0] = (char *) target->name;
+    cli->list_options = TRUE;
+    if (!target->run(cli, target, 2, list_argv, &local) && !cli->listed) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (!cli->listed) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "help: verb '%s' did not list its options", name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
             GError **error)
@@ -2157,9 +2273,26 @@ vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     char *help_argv[] = { NULL, (char *) "--help", NULL };
     char **pargv = help_argv;
     int pargc = 2;
+    gboolean verbs = FALSE;
+    gboolean options = FALSE;
+    const GOptionEntry entries[] = {
+        { "verbs", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &verbs,
+          "List the verbs for scripts: NAME<TAB>PARAMS per line", NULL },
+        { "options", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &options,
+          "List VERB's options (without VERB: those taken before the verb) "
+          "for scripts: --NAME<TAB>ARG per line", NULL },
+        G_OPTION_ENTRY_NULL
+    };
 
-    if (!vh_cli_parse_verb(cli, verb, NULL, &argc, &argv, 0, 1, error))
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 1, error))
         return FALSE;
+    if (verbs && options) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "help: --verbs and --options do not go together");
+        return FALSE;
+    }
+    if (verbs || options)
+        return vh_cli_help_list(cli, verbs, argc == 2 ? argv[1] : NULL, error);
     if (argc == 1) {
         list = vh_cli_verb_list();
         g_print("Usage: virt-hostdev [--sysfs-root=DIR] [--state-dir=DIR] "
@@ -2187,11 +2320,7 @@ vh_cli_main(int argc, char **argv, const VhCliHooks *hooks, GError **error)
     VhCli cli = { 0 };
     VhCliGlobals early = { 0 };
     gboolean version = FALSE;
-    const GOptionEntry entries[] = {
-        { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
-          "Print the version and exit", NULL },
-        G_OPTION_ENTRY_NULL
-    };
+    GOptionEntry entries[2];
     const VhCliVerb *verb;
     gboolean ok;
 
@@ -2200,6 +2329,7 @@ vh_cli_main(int argc, char **argv, const VhCliHooks *hooks, GError **error)
                                  "for virtual machines (VFIO).");
     list = vh_cli_verb_list();
     g_option_context_set_description(ctx, list);
+    vh_cli_main_entries(&version, entries);
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_group(ctx, vh_cli_globals_group(&early));
     /* Stop at the verb: what follows belongs to it. */
