@@ -2085,7 +2085,8 @@ vh_cli_doctor_memlock(const char *given, guint64 *ret_limit,
 /* /lib/modules/$(uname -r), or --modules-dir; NULL when the default one
  * does not exist. */
 static gboolean
-vh_cli_doctor_modules(const char *given, VhSysfs **ret_modules, GError **error)
+vh_cli_doctor_modules(const char *given, VhSysfs **ret_modules,
+                      char **ret_dir, GError **error)
 {
     g_autofree char *dir = NULL;
     struct utsname uts;
@@ -2095,14 +2096,15 @@ vh_cli_doctor_modules(const char *given, VhSysfs **ret_modules, GError **error)
             g_prefix_error(error, "doctor: --modules-dir: ");
             return FALSE;
         }
+        *ret_dir = g_strdup(given);
         return TRUE;
     }
     *ret_modules = NULL;
-    if (uname(&uts) < 0)
-        return TRUE;
-    dir = g_build_filename("/lib/modules", uts.release, NULL);
+    dir = uname(&uts) < 0 ? g_strdup("/lib/modules")
+                          : g_build_filename("/lib/modules", uts.release, NULL);
     if (g_file_test(dir, G_FILE_TEST_IS_DIR))
         *ret_modules = vh_sysfs_new(dir, NULL);
+    *ret_dir = g_steal_pointer(&dir);
     return TRUE;
 }
 
@@ -2117,6 +2119,7 @@ vh_cli_doctor(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
     g_autofree char *memlock = NULL;
     g_autofree char *dev_root = NULL;
     g_autofree char *modules_dir = NULL;
+    g_autofree char *modules_path = NULL;
     gboolean json = FALSE;
     gboolean libvirt = FALSE;
     const GOptionEntry entries[] = {
@@ -2151,13 +2154,14 @@ vh_cli_doctor(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
         g_prefix_error(error, "doctor: --dev-root: ");
         return FALSE;
     }
-    if (!vh_cli_doctor_modules(modules_dir, &modules, error))
+    if (!vh_cli_doctor_modules(modules_dir, &modules, &modules_path, error))
         return FALSE;
     if (!(d.sysfs = vh_cli_sysfs(cli, error)) ||
         !(d.proc = vh_cli_proc(cli, error)))
         return FALSE;
     d.dev = dev;
     d.modules = modules;
+    d.modules_dir = modules_path;
     d.state_dir = cli->opts.state_dir;
     d.libvirt = libvirt;
     if (!vh_doctor_run(&d, def, &report, error))

@@ -73,11 +73,16 @@ vh_doctor_driver(const VhNodeDevice *dev)
     return dev->driver ? dev->driver : "no driver";
 }
 
-/* "1.1 GiB" for a size in bytes.  Free with g_free(). */
+/* "1.1 GiB" for a size in bytes, with a plain space (GLib puts a
+ * no-break space there).  Free with g_free(). */
 static char *
 vh_doctor_size(guint64 bytes)
 {
-    return g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+    g_autofree char *text = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+    GString *s = g_string_new(text);
+
+    g_string_replace(s, "\u00a0", " ", 0);
+    return g_string_free(s, FALSE);
 }
 
 /* The device is one of the domain's <hostdev>s. */
@@ -215,8 +220,13 @@ vh_doctor_check_group(VhDoctorDomain *dd, const VhDomainHostdev *hd,
     vh_pci_address_format(&dev->addr, buf);
     vh_pci_address_nodedev_name(&dev->addr, name);
     if (!dev->has_group) {
+        g_autofree char *rel = vh_sysfs_pci_device_relpath(&dev->addr,
+                                                           "iommu_group");
+        g_autofree char *path = vh_sysfs_describe(dd->d->sysfs, rel);
+
         c = vh_doctor_add(report, id, VH_DOCTOR_FAIL, "%s is in no IOMMU "
                           "group: VFIO cannot take it", buf);
+        vh_doctor_evidence(c, "%s: absent", path);
         vh_doctor_fix(c, "enable VT-d/AMD-Vi in the firmware and boot with "
                       "intel_iommu=on or amd_iommu=on");
         return;
@@ -814,11 +824,14 @@ vh_doctor_check_iova(VhDoctorDomain *dd, guint *ret_width,
         c->status = VH_DOCTOR_SKIP;
         c->summary = g_strdup("no device of the domain is in an IOMMU group");
     } else {
-        c->summary = g_strdup_printf("guest RAM (%s) fits %s and clear of "
-                                     "the reserved regions of %u group%s",
-                                     ram, width ? "the IOMMU's address width"
-                                                : "(address width not shown)",
-                                     groups->len, groups->len == 1 ? "" : "s");
+        g_autofree char *fits = width
+            ? g_strdup_printf("fits the IOMMU's %u-bit address width", width)
+            : g_strdup("(the IOMMU shows no address width)");
+
+        c->summary = g_strdup_printf("guest RAM (%s) %s and is clear of the "
+                                     "reserved regions of %u IOMMU group%s",
+                                     ram, fits, groups->len,
+                                     groups->len == 1 ? "" : "s");
         if (width)
             vh_doctor_evidence(c, "address width %u bits: IOVAs below 0x%"
                                G_GINT64_MODIFIER "x", width,
@@ -928,9 +941,11 @@ vh_doctor_check_bars(VhDoctorDomain *dd, guint width, VhDoctorReport *report)
                       "(-global q35-pcihost.pci-hole64-size=...)");
     } else {
         g_autofree char *size = vh_doctor_size(sum);
-        c->summary = g_strdup_printf("64-bit BARs (%s) fit %s", size,
-                                     width ? "the IOMMU's address width"
-                                           : "(address width not shown)");
+        c->summary = width
+            ? g_strdup_printf("64-bit BARs (%s) fit the IOMMU's %u-bit "
+                              "address width", size, width)
+            : g_strdup_printf("64-bit BARs (%s); the IOMMU shows no address "
+                              "width to check them against", size);
     }
 }
 

@@ -557,8 +557,9 @@ vh_doctor_check_module(const VhDoctor *d, VhDoctorReport *report,
         vh_doctor_evidence(c, "%s: %s", drvpath, registered ? "present"
                                                             : "absent");
     if (!modroot) {
-        vh_doctor_evidence(c, "modules directory of the running kernel: "
-                           "absent");
+        vh_doctor_evidence(c, "%s: absent (the modules directory of the "
+                           "running kernel)", d->modules_dir ? d->modules_dir
+                                                             : "/lib/modules");
         return;
     }
     if (builtin)

@@ -59,6 +59,7 @@ typedef struct {
     /* /lib/modules/$(uname -r): modules.dep, modules.builtin; NULL when
      * it does not exist (only loaded modules count then). */
     const VhSysfs *modules;
+    const char *modules_dir;    /* its path, for messages when absent */
     const char *state_dir;      /* the registry and journal, read only */
     /* RLIMIT_MEMLOCK of the process that will run QEMU, in bytes;
      * G_MAXUINT64: unlimited.  @memlock_source says where it came from. */
