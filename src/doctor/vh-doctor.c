@@ -634,11 +634,21 @@ vh_doctor_check_state(const VhDoctor *d, VhDoctorReport *report,
     VhDoctorCheck *c;
 
     if (!(registry = vh_registry_load(d->state_dir, &err))) {
-        c = vh_doctor_add(report, "host/state", VH_DOCTOR_FAIL,
-                          "the registry cannot be read: owners unknown");
+        /* Corrupt: every operation refuses until it is fixed.  Unreadable
+         * (a user other than root): only the owners are unknown. */
+        gboolean corrupt = g_error_matches(err, VH_HOSTDEV_ERROR,
+                                           VH_HOSTDEV_ERROR_CORRUPT);
+
+        c = vh_doctor_add(report, "host/state", corrupt ? VH_DOCTOR_FAIL
+                                                        : VH_DOCTOR_WARN,
+                          corrupt ? "the registry is corrupt: every "
+                                    "operation refuses until it is fixed"
+                                  : "the registry cannot be read: owners "
+                                    "are unknown");
         vh_doctor_evidence(c, "%s", err->message);
-        vh_doctor_fix(c, "run doctor as root (the state dir is root's), or "
-                      "see the message above");
+        vh_doctor_fix(c, corrupt ? "do what the message above says"
+                                 : "run doctor as root (the state dir is "
+                                   "root's)");
         host->registry = vh_registry_new();
         return;
     }
