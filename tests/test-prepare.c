@@ -542,6 +542,45 @@ test_crash_recover(Host *host, gconstpointer data)
     g_assert_cmpuint(crashes, ==, 24);
 }
 
+/* The planner alone (for doctor): the plan of a dry run, with no lock
+ * taken and the same refusal for a group another domain owns. */
+static void
+test_prepare_plan(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhRegistry) empty = vh_registry_new();
+    g_autoptr(VhRegistry) reg = NULL;
+    g_autoptr(VhNodeDeviceList) list = vh_node_device_list_scan(host->sysfs, 0,
+                                                                &err);
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhPlan) prepared = NULL;
+    g_autoptr(VhPlan) refused = NULL;
+    g_autofree char *text = NULL;
+    guint writes = vh_fake_kernel_writes(host->kernel)->len;
+
+    g_assert_no_error(err);
+    g_assert_true(vh_hostdev_prepare_plan(empty, list, "vm1", vm1_devs, 2,
+                                          &plan, &err));
+    g_assert_no_error(err);
+    text = vh_plan_format(plan);
+    g_assert_cmpstr(text, ==, "0000:00:03.0: no driver -> vfio-pci (assigned)\n"
+                              "0000:01:01.0: e1000 -> vfio-pci (assigned)\n"
+                              "0000:01:02.0: e1000 -> pci-stub (held)\n");
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+    g_assert_false(vh_test_host_state_exists(host, "lock"));
+
+    g_assert_true(vh_hostdev_prepare(&host->h, "vm2", vm1_devs + 1, 1, 0,
+                                     &prepared, &err));
+    g_assert_no_error(err);
+    reg = vh_registry_load(host->state_dir, &err);
+    g_assert_no_error(err);
+    g_assert_false(vh_hostdev_prepare_plan(reg, list, "vm1", vm1_devs, 2,
+                                           &refused, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT);
+    g_assert_nonnull(strstr(err->message, "IOMMU group 4 belongs to vm2"));
+    g_assert_null(refused);
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Host, NULL, host_setup, fn, host_teardown)
 
@@ -560,5 +599,6 @@ main(int argc, char **argv)
     ADD("/hostdev/prepare/guard", test_guard);
     ADD("/hostdev/prepare/release-in-use", test_release_in_use);
     ADD("/hostdev/prepare/crash-recover", test_crash_recover);
+    ADD("/hostdev/prepare/plan", test_prepare_plan);
     return g_test_run();
 }

@@ -424,6 +424,55 @@ test_config(void)
     g_assert_false(vh_pci_config_has_function_reset(af, sizeof(af)));
 }
 
+/* The probe (for doctor): what a reset would do, without the lock, without
+ * a write, and also for devices somebody owns. */
+static void
+test_probe(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhRegistry) reg = vh_registry_new();
+    g_autoptr(VhNodeDeviceList) list = vh_node_device_list_scan(host->sysfs, 0,
+                                                                &err);
+    g_autoptr(VhResetResult) bus = NULL;
+    g_autoptr(VhResetResult) flr = NULL;
+    g_autoptr(VhResetResult) none = NULL;
+    g_autofree char *also = NULL;
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
+    VhPciAddress e1000e = vh_test_addr("0000:00:02.0");
+    VhPciAddress nomethod = vh_test_addr("0000:00:06.0");
+    guint writes = vh_fake_kernel_writes(host->kernel)->len;
+    VhRegistryEntry held = {
+        .addr = vh_test_addr("0000:01:02.0"), .role = VH_ROLE_HELD,
+        .owner = "vm2", .driver = "pci-stub", .original_driver = "e1000",
+        .group = 4,
+    };
+
+    g_assert_no_error(err);
+    vh_registry_set(reg, &held);
+    g_assert_true(vh_hostdev_reset_probe(host->sysfs, reg, list, &nic, &bus,
+                                         &err));
+    g_assert_no_error(err);
+    g_assert_true(bus->bus_reset);
+    g_assert_cmpstr(vh_pci_address_format(&bus->bridge, buf), ==, "0000:00:04.0");
+    also = join_also_reset(bus);
+    g_assert_cmpstr(also, ==, "0000:01:02.0 (e1000, held for vm2)");
+
+    g_assert_true(vh_hostdev_reset_probe(host->sysfs, reg, list, &e1000e, &flr,
+                                         &err));
+    g_assert_no_error(err);
+    g_assert_false(flr->bus_reset);
+    g_assert_cmpstrv(flr->methods, ((const char *[]) { "flr", "bus", NULL }));
+    g_assert_cmpuint(flr->also_reset->len, ==, 0);
+
+    g_assert_false(vh_hostdev_reset_probe(host->sysfs, reg, list, &nomethod,
+                                          &none, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED);
+    g_assert_null(none);
+    g_assert_cmpuint(vh_fake_kernel_writes(host->kernel)->len, ==, writes);
+    g_assert_false(vh_test_host_state_exists(host, "lock"));
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Host, NULL, host_setup, fn, host_teardown)
 
@@ -443,6 +492,7 @@ main(int argc, char **argv)
     ADD("/hostdev/reset/no-method", test_no_method);
     ADD("/hostdev/reset/root-bus", test_root_bus);
     ADD("/hostdev/reset/kernel-fails", test_kernel_fails);
+    ADD("/hostdev/reset/probe", test_probe);
     g_test_add_func("/hostdev/reset/config", test_config);
     return g_test_run();
 }

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -23,6 +25,7 @@
 #include "vh-cli.h"
 #include "vh-config.h"
 #include "vh-assign.h"
+#include "vh-doctor.h"
 #include "vh-domain.h"
 #include "vh-backend-selftest.h"
 #include "vh-error.h"
@@ -2097,6 +2100,151 @@ vh_cli_device_selftest(VhCli *cli, const VhCliVerb *verb, int argc,
 static gboolean vh_cli_help(VhCli *cli, const VhCliVerb *verb, int argc,
                             char **argv, GError **error);
 
+/* ---- doctor: a read-only preflight (issue 7) ----------------------------- */
+
+/* --memlock-limit BYTES or "unlimited" into *@ret_limit. */
+static gboolean
+vh_cli_doctor_memlock(const char *given, guint64 *ret_limit,
+                      const char **ret_source, GError **error)
+{
+    struct rlimit rl;
+    guint64 value;
+
+    if (given) {
+        if (g_str_equal(given, "unlimited") || g_str_equal(given, "infinity")) {
+            *ret_limit = G_MAXUINT64;
+        } else if (!g_ascii_string_to_unsigned(given, 10, 0, G_MAXUINT64 - 1,
+                                               &value, NULL)) {
+            g_autofree char *esc = g_strescape(given, NULL);
+            g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                        "doctor: --memlock-limit '%.64s' is not a number of "
+                        "bytes or 'unlimited'", esc);
+            return FALSE;
+        } else {
+            *ret_limit = value;
+        }
+        *ret_source = "given with --memlock-limit as the limit of the "
+                      "process that will run QEMU";
+        return TRUE;
+    }
+    if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
+        int saved_errno = errno;
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "doctor: cannot read RLIMIT_MEMLOCK: %s",
+                    g_strerror(saved_errno));
+        return FALSE;
+    }
+    *ret_limit = rl.rlim_cur == RLIM_INFINITY ? G_MAXUINT64 : rl.rlim_cur;
+    *ret_source = "the soft limit of doctor itself, which a QEMU it starts "
+                  "inherits (--memlock-limit names another)";
+    return TRUE;
+}
+
+/* /lib/modules/$(uname -r), or --modules-dir; NULL when the default one
+ * does not exist. */
+static gboolean
+vh_cli_doctor_modules(const char *given, VhSysfs **ret_modules,
+                      char **ret_dir, GError **error)
+{
+    g_autofree char *dir = NULL;
+    struct utsname uts;
+
+    if (given) {
+        if (!(*ret_modules = vh_sysfs_new(given, error))) {
+            g_prefix_error(error, "doctor: --modules-dir: ");
+            return FALSE;
+        }
+        *ret_dir = g_strdup(given);
+        return TRUE;
+    }
+    *ret_modules = NULL;
+    dir = uname(&uts) < 0 ? g_strdup("/lib/modules")
+                          : g_build_filename("/lib/modules", uts.release, NULL);
+    if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+        *ret_modules = vh_sysfs_new(dir, NULL);
+    *ret_dir = g_steal_pointer(&dir);
+    return TRUE;
+}
+
+static gboolean
+vh_cli_doctor(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
+              GError **error)
+{
+    g_autoptr(VhDomainDef) def = NULL;
+    g_autoptr(VhDoctorReport) report = NULL;
+    g_autoptr(VhSysfs) modules = NULL;
+    g_autoptr(VhSysfs) dev = NULL;
+    g_autofree char *memlock = NULL;
+    g_autofree char *dev_root = NULL;
+    g_autofree char *modules_dir = NULL;
+    g_autofree char *modules_path = NULL;
+    gboolean json = FALSE;
+    gboolean libvirt = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print {\"ok\": bool, \"checks\": [...]} as JSON", NULL },
+        { "libvirt", 0, 0, G_OPTION_ARG_NONE, &libvirt,
+          "libvirt (as root) will start QEMU: it raises QEMU's locked-memory "
+          "limit itself (a low limit warns) but holds no group peers", NULL },
+        { "memlock-limit", 0, 0, G_OPTION_ARG_STRING, &memlock,
+          "RLIMIT_MEMLOCK of the process that will run QEMU, in bytes or "
+          "'unlimited' (default: doctor's own)", "BYTES" },
+        { "dev-root", 0, 0, G_OPTION_ARG_FILENAME, &dev_root,
+          "Look for vfio/vfio below DIR (default /dev)", "DIR" },
+        { "modules-dir", 0, 0, G_OPTION_ARG_FILENAME, &modules_dir,
+          "The kernel's modules directory (default /lib/modules/$(uname -r))",
+          "DIR" },
+        G_OPTION_ENTRY_NULL
+    };
+    VhDoctor d = { 0 };
+    guint failed;
+
+    if (!vh_cli_parse_verb(cli, verb, entries, &argc, &argv, 0, 1, error))
+        return FALSE;
+    if (!vh_cli_doctor_memlock(memlock, &d.memlock_limit, &d.memlock_source,
+                               error))
+        return FALSE;
+    if (argc == 2 && !(def = vh_cli_domain_load(verb->name, argv[1], error)))
+        return FALSE;
+    if (!dev_root && cli->hooks && cli->hooks->dev_root)
+        dev_root = g_strdup(cli->hooks->dev_root);
+    if (!(dev = vh_sysfs_new(dev_root ? dev_root : "/dev", error))) {
+        g_prefix_error(error, "doctor: --dev-root: ");
+        return FALSE;
+    }
+    if (!vh_cli_doctor_modules(modules_dir, &modules, &modules_path, error))
+        return FALSE;
+    if (!(d.sysfs = vh_cli_sysfs(cli, error)) ||
+        !(d.proc = vh_cli_proc(cli, error)))
+        return FALSE;
+    d.dev = dev;
+    d.modules = modules;
+    d.modules_dir = modules_path;
+    d.state_dir = cli->opts.state_dir;
+    d.libvirt = libvirt;
+    if (!vh_doctor_run(&d, def, &report, error))
+        return FALSE;
+
+    if (json) {
+        if (!vh_cli_print_json(vh_doctor_report_json(report, error)))
+            return FALSE;
+    } else {
+        g_autofree char *text = vh_doctor_report_format(report);
+        g_print("%s", text);
+    }
+    if ((failed = vh_doctor_report_count(report, VH_DOCTOR_FAIL)) > 0) {
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_FAILED,
+                    "doctor: %u check%s failed: %s", failed,
+                    failed == 1 ? "" : "s", def
+                    ? "the domain cannot start as it is; each FAIL says how "
+                      "to fix it"
+                    : "this host cannot assign devices with VFIO as it is; "
+                      "each FAIL says how to fix it");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static const VhCliVerb vh_cli_verbs[] = {
     { "help", "[VERB]", "Show the verbs, or the options of one verb.",
       vh_cli_help },
@@ -2165,6 +2313,12 @@ static const VhCliVerb vh_cli_verbs[] = {
       "devices of a libvirt domain XML (- reads stdin), one per line, in "
       "JSON or with --legacy in key=value syntax.",
       vh_cli_domxml_to_native },
+    { "doctor", "[DOMAIN.xml]",
+      "Check, changing nothing, whether this host can assign devices with "
+      "VFIO and, with DOMAIN.xml (- reads stdin), whether the domain can "
+      "start: one line per check (ok, warn, fail, skip) with its evidence "
+      "and a fix; exit 0 only when no check fails.",
+      vh_cli_doctor },
     { "device-info", "DEVICE",
       "Open DEVICE (on vfio-pci) through VFIO and show its regions with "
       "sizes, flags and mmap-able areas, interrupts with counts and flags, "

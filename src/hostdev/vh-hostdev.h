@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "vh-pci-address.h"
+#include "vh-node-device.h"
 #include "vh-registry.h"
 #include "vh-sysfs.h"
 
@@ -204,6 +205,18 @@ gboolean vh_hostdev_prepare(const VhHostdev *h, const char *owner,
                             GError **error);
 
 /*
+ * What vh_hostdev_prepare() of @devs for @owner would do, worked out from
+ * @registry and @list as the caller read them: no lock, no guard (what
+ * the host uses is not looked at), nothing changed.  The same refusals,
+ * with the same errors, as prepare's steps 1-4.  For `doctor`.
+ */
+gboolean vh_hostdev_prepare_plan(const VhRegistry *registry,
+                                 const VhNodeDeviceList *list,
+                                 const char *owner,
+                                 const VhPrepareDevice *devs, guint n,
+                                 VhPlan **ret_plan, GError **error);
+
+/*
  * Give back everything recorded for @owner (what its prepare took), as one
  * journaled operation "release": assigned devices to their original
  * drivers first (not with VH_PREPARE_HOOK: libvirt has done it), then the
@@ -249,5 +262,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhResetResult, vh_reset_result_free)
  */
 gboolean vh_hostdev_reset(const VhHostdev *h, const VhPciAddress *addr,
                           VhResetResult **ret_result, GError **error);
+
+/*
+ * What a reset of @addr would do, found as vh_hostdev_reset() finds it but
+ * read-only and without the lock (for `doctor`): the methods, whether only
+ * a bus reset of a bridge is left, and in also_reset every other device it
+ * would reach ("0000:01:02.0 (e1000)", with the owner when someone has
+ * it).  VH_HOSTDEV_ERROR_FAILED when the kernel has no reset for @addr,
+ * VH_SYSFS_ERROR_NOT_FOUND when @addr is not in @list.
+ */
+gboolean vh_hostdev_reset_probe(const VhSysfs *sysfs,
+                                const VhRegistry *registry,
+                                const VhNodeDeviceList *list,
+                                const VhPciAddress *addr,
+                                VhResetResult **ret_result, GError **error);
 
 G_END_DECLS

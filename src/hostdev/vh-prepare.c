@@ -316,6 +316,68 @@ vh_prepare_check_unmanaged(const VhHostdevState *st, const char *owner,
     return TRUE;
 }
 
+/*
+ * Steps 1-4 over what @st holds: the plan, the journal that would carry
+ * it out, and the moves the guard must see (those libvirt makes in hook
+ * mode too).  Refuses as vh_hostdev_prepare() documents.
+ */
+static gboolean
+vh_prepare_build(const VhHostdevState *st, const char *owner,
+                 const VhPrepareDevice *devs, guint n, VhPrepareFlags flags,
+                 VhPlan **ret_plan, VhJournal **ret_journal,
+                 GPtrArray **ret_checked, GError **error)
+{
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhJournal) journal = NULL;
+    g_autoptr(GPtrArray) managed = g_ptr_array_new();
+    g_autoptr(GPtrArray) unmanaged = g_ptr_array_new();
+    g_autoptr(GArray) groups = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GPtrArray) checked = NULL;
+
+    if (!vh_prepare_sort_devices(st, owner, devs, n, managed, unmanaged,
+                                 groups, error))
+        return FALSE;
+
+    plan = vh_plan_new();
+    journal = vh_prepare_journal_new("prepare", owner, st->registry);
+    checked = g_ptr_array_new_with_free_func((GDestroyNotify) vh_prepare_move_free);
+    vh_prepare_plan_assigned(st, owner, managed, flags, plan, journal, checked);
+    vh_prepare_plan_held(st, owner, managed, groups, plan, journal);
+    if (!vh_prepare_check_unmanaged(st, owner, unmanaged, groups, plan, error))
+        return FALSE;
+    if (n == 0)
+        vh_plan_note(plan, "%s has no PCI host devices: nothing to prepare",
+                     owner);
+    *ret_plan = g_steal_pointer(&plan);
+    *ret_journal = g_steal_pointer(&journal);
+    *ret_checked = g_steal_pointer(&checked);
+    return TRUE;
+}
+
+gboolean
+vh_hostdev_prepare_plan(const VhRegistry *registry,
+                        const VhNodeDeviceList *list, const char *owner,
+                        const VhPrepareDevice *devs, guint n,
+                        VhPlan **ret_plan, GError **error)
+{
+    /* Borrowed, not owned: no lock, nothing to clear. */
+    VhHostdevState st = {
+        .registry = (VhRegistry *) registry,
+        .list = (VhNodeDeviceList *) list,
+    };
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhJournal) journal = NULL;
+    g_autoptr(GPtrArray) checked = NULL;
+
+    if (!vh_prepare_check_owner(owner, error))
+        return FALSE;
+    if (!vh_prepare_build(&st, owner, devs, n, 0, &plan, &journal, &checked,
+                          error))
+        return FALSE;
+    *ret_plan = g_steal_pointer(&plan);
+    return TRUE;
+}
+
 gboolean
 vh_hostdev_prepare(const VhHostdev *h, const char *owner,
                    const VhPrepareDevice *devs, guint n, VhPrepareFlags flags,
@@ -324,9 +386,6 @@ vh_hostdev_prepare(const VhHostdev *h, const char *owner,
     g_auto(VhHostdevState) st = { 0 };
     g_autoptr(VhPlan) plan = NULL;
     g_autoptr(VhJournal) journal = NULL;
-    g_autoptr(GPtrArray) managed = g_ptr_array_new();
-    g_autoptr(GPtrArray) unmanaged = g_ptr_array_new();
-    g_autoptr(GArray) groups = g_array_new(FALSE, FALSE, sizeof(guint));
     g_autoptr(GPtrArray) checked = NULL;
     guint i;
 
@@ -334,20 +393,9 @@ vh_hostdev_prepare(const VhHostdev *h, const char *owner,
         return FALSE;
     if (!vh_hostdev_begin(h, &st, error))
         return FALSE;
-    if (!vh_prepare_sort_devices(&st, owner, devs, n, managed, unmanaged,
-                                 groups, error))
+    if (!vh_prepare_build(&st, owner, devs, n, flags, &plan, &journal,
+                          &checked, error))
         return FALSE;
-
-    plan = vh_plan_new();
-    journal = vh_prepare_journal_new("prepare", owner, st.registry);
-    checked = g_ptr_array_new_with_free_func((GDestroyNotify) vh_prepare_move_free);
-    vh_prepare_plan_assigned(&st, owner, managed, flags, plan, journal, checked);
-    vh_prepare_plan_held(&st, owner, managed, groups, plan, journal);
-    if (!vh_prepare_check_unmanaged(&st, owner, unmanaged, groups, plan, error))
-        return FALSE;
-    if (n == 0)
-        vh_plan_note(plan, "%s has no PCI host devices: nothing to prepare",
-                     owner);
 
     /* The guard sees what we move and, in the hook, what libvirt will. */
     for (i = 0; i < plan->moves->len; i++) {

@@ -337,3 +337,35 @@ vh_hostdev_reset(const VhHostdev *h, const VhPciAddress *addr,
     *ret_result = g_steal_pointer(&result);
     return TRUE;
 }
+
+gboolean
+vh_hostdev_reset_probe(const VhSysfs *sysfs, const VhRegistry *registry,
+                       const VhNodeDeviceList *list, const VhPciAddress *addr,
+                       VhResetResult **ret_result, GError **error)
+{
+    /* Borrowed, not owned: no lock, nothing to clear. */
+    const VhHostdevState st = {
+        .registry = (VhRegistry *) registry,
+        .list = (VhNodeDeviceList *) list,
+    };
+    const VhHostdev h = { .sysfs = sysfs };
+    g_autoptr(VhResetResult) result = g_new0(VhResetResult, 1);
+    g_autoptr(GPtrArray) taken = g_ptr_array_new_with_free_func(g_free);
+    const VhNodeDevice *dev;
+    guint i;
+
+    if (!(dev = vh_node_device_list_find(list, addr, error)))
+        return FALSE;
+    result->addr = *addr;
+    result->driver = g_strdup(dev->driver);
+    result->also_reset = g_ptr_array_new_with_free_func(g_free);
+    if (!vh_reset_plan(&h, &st, dev, result, error))
+        return FALSE;
+    if (result->bus_reset)
+        vh_reset_reach(&st, dev, &result->bridge, taken, result->also_reset);
+    for (i = 0; i < taken->len; i++)
+        g_ptr_array_add(result->also_reset,
+                        g_strdup(g_ptr_array_index(taken, i)));
+    *ret_result = g_steal_pointer(&result);
+    return TRUE;
+}
