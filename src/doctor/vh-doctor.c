@@ -549,7 +549,7 @@ vh_doctor_check_module(const VhDoctor *d, VhDoctorReport *report,
         else
             vh_doctor_fix(c, "install the modules of the running kernel or "
                           "build it with %s=m; meanwhile hold peers on "
-                          "vfio-pci (nodedev-detach --hold-driver vfio-pci)",
+                          "vfio-pci (nodedev-detach --hold-driver vfio)",
                           m->config);
     }
     vh_doctor_evidence(c, "%s: %s", modpath, loaded ? "present" : "absent");
