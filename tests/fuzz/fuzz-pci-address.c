@@ -40,9 +40,11 @@ fuzz_reparse(const char *input, const char *text, const VhPciAddress *addr,
 
     if (!vh_pci_address_parse(text, &again, &err))
         fuzz_fail(input, what, addr);
+    /* Field by field: the struct has a padding byte. */
     if (!vh_pci_address_equal(&again, addr) ||
         vh_pci_address_compare(&again, addr) != 0 ||
-        memcmp(&again, addr, sizeof(again)) != 0)
+        again.domain != addr->domain || again.bus != addr->bus ||
+        again.slot != addr->slot || again.function != addr->function)
         fuzz_fail(input, what, addr);
 }
 
@@ -66,6 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             err->code != VH_ADDRESS_ERROR_INVALID ||
             strchr(err->message, '\n'))
             fuzz_fail(input, "refusal without a one-line invalid error", &addr);
+        /* Nothing was written: the padding byte too is as it was. */
         if (memcmp(&addr, &before, sizeof(addr)) != 0)
             fuzz_fail(input, "ret_addr set on failure", &addr);
         return 0;
