@@ -9,7 +9,8 @@
  * `iommu-groups --json` read it; the tree is removed after each input.
  *
  * Input, byte by byte (missing bytes read as 0):
- *   1      number of devices - 1 (low 2 bits: 1 to 4 devices)
+ *   1      number of devices - 1 (low 2 bits: 1 to 4 devices); bit 7:
+ *          also scan as `nodedev-list` does (topology only)
  *   per device:
  *     1    bus (high 3 bits) and slot (low 5 bits), domain 0
  *     1    function (low 3 bits); bit 3 iommu group, bit 4 driver,
@@ -51,6 +52,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <libxml/parser.h>
+#include <yajl/yajl_tree.h>
 
 #include "vh-fake-sysfs.h"
 #include "vh-iommu-group.h"
@@ -195,9 +199,9 @@ fuzz_table_clear(FuzzTable *t)
 
 /* Decodes the devices; duplicates of an earlier address are dropped. */
 static void
-fuzz_table_decode(FuzzTable *t, FuzzInput *in)
+fuzz_table_decode(FuzzTable *t, FuzzInput *in, guint8 header)
 {
-    guint want = (fuzz_u8(in) & 3) + 1;
+    guint want = (header & 3) + 1;
     guint i;
 
     for (i = 0; i < want; i++) {
@@ -376,9 +380,39 @@ fuzz_mangle(VhFakeSysfs *fake, const FuzzTable *t, FuzzInput *in)
     }
 }
 
+static void G_GNUC_NORETURN
+fuzz_fail(const char *what, const char *text)
+{
+    fprintf(stderr, "fuzz-nodedev-sysfs: %s:\n%s\n", what, text);
+    abort();
+}
+
+static void
+fuzz_check_xml(const char *xml)
+{
+    xmlDoc *doc = xmlReadMemory(xml, (int) strlen(xml), "nodedev.xml", NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                XML_PARSE_NOWARNING);
+
+    if (!doc)
+        fuzz_fail("the node-device XML is not well-formed", xml);
+    xmlFreeDoc(doc);
+}
+
+static void
+fuzz_check_json(const char *json)
+{
+    char errbuf[256];
+    yajl_val v = yajl_tree_parse(json, errbuf, sizeof(errbuf));
+
+    if (!v)
+        fuzz_fail("the iommu-groups JSON does not parse", json);
+    yajl_tree_free(v);
+}
+
 /* What the CLI's node-device views do with the tree. */
 static void
-fuzz_read_tree(const char *root)
+fuzz_read_tree(const char *root, gboolean topology)
 {
     g_autoptr(VhSysfs) sysfs = NULL;
     g_autoptr(VhNodeDeviceList) list = NULL;
@@ -391,19 +425,27 @@ fuzz_read_tree(const char *root)
 
     if (!(sysfs = vh_sysfs_new(root, &err)))
         abort();
-    if ((topo = vh_node_device_list_scan(sysfs,
+    if (topology &&
+        (topo = vh_node_device_list_scan(sysfs,
                                          VH_NODE_DEVICE_SCAN_TOPOLOGY_ONLY,
                                          NULL)))
         g_clear_pointer(&topo, vh_node_device_list_free);
     if (!(list = vh_node_device_list_scan(sysfs, 0, &err)))
         return;
+    /* What the producers emit must parse, whatever sysfs held. */
     xml = vh_node_device_list_format_xml(list, NULL);
+    if (xml)
+        fuzz_check_xml(xml);
     json = vh_iommu_groups_format_json(list, FALSE, 0, NULL, NULL);
+    if (json)
+        fuzz_check_json(json);
     for (i = 0; i < list->devices->len; i++) {
         const VhNodeDevice *dev = list->devices->pdata[i];
         g_autofree char *one = vh_node_device_format_xml(list, dev, NULL);
         g_autofree char *grp = NULL;
 
+        /* Same writer as --all (checked above); only run it. */
+        (void) one;
         (void) vh_node_device_is_bridge(dev);
         (void) vh_node_device_list_group(list, dev);
         if (dev->has_group)
@@ -415,6 +457,9 @@ fuzz_read_tree(const char *root)
         guint number = g_array_index(numbers, guint, i);
         g_autoptr(GPtrArray) blockers = vh_iommu_group_blockers(list, number);
         g_autofree char *names = vh_iommu_group_blockers_describe(blockers);
+
+        if (strchr(names, '\n'))
+            fuzz_fail("group blockers span lines", names);
     }
 }
 
@@ -432,15 +477,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzInput in = { .p = data, .left = size };
     g_autoptr(VhFakeSysfs) fake = NULL;
+    guint8 header = fuzz_u8(&in);
     FuzzTable t;
 
     memset(&t, 0, sizeof(t));
-    fuzz_table_decode(&t, &in);
+    fuzz_table_decode(&t, &in, header);
     fake = vh_fake_sysfs_new(t.devs, t.n, NULL);
     if (fake) {
         while (in.left)
             fuzz_mangle(fake, &t, &in);
-        fuzz_read_tree(vh_fake_sysfs_root(fake));
+        fuzz_read_tree(vh_fake_sysfs_root(fake), header & 0x80);
     }
     fuzz_table_clear(&t);
     return 0;
