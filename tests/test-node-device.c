@@ -503,6 +503,36 @@ test_xml_escaping(void)
     g_assert_nonnull(strstr(xml, "<vendor id='0x8086'>O&apos;Vendor</vendor>\n"));
 }
 
+/*
+ * Found by fuzz-nodedev-sysfs: a driver link whose name is not UTF-8 made
+ * a document no XML parser reads.  Bytes that are not UTF-8 become U+FFFD,
+ * characters XML forbids are dropped, "]]>" is not left in text.
+ */
+static void
+test_xml_well_formed(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    g_autofree char *xml = NULL;
+    VhNodeDevice *dev;
+    xmlDocPtr doc;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    dev = (VhNodeDevice *) tree_dev(&t, "0000:00:1f.3");
+    g_free(dev->driver);
+    dev->driver = g_strdup("\xfc\x7f" "a\x01" "b\tc\xc3\xa9");
+    g_free(dev->product_name);
+    dev->product_name = g_strdup("x]]>y\xef\xbf\xbe");
+    xml = vh_node_device_format_xml(t.list, dev, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(strstr(xml, "<name>\xef\xbf\xbd\x7f" "ab\tc\xc3\xa9</name>"));
+    g_assert_nonnull(strstr(xml, ">x]]&gt;y</product>"));
+    doc = xmlReadMemory(xml, (int) strlen(xml), "device.xml", NULL,
+                        XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    g_assert_nonnull(doc);
+    xmlFreeDoc(doc);
+}
+
 /* ---- JSON ------------------------------------------------------------ */
 
 static void
@@ -742,6 +772,7 @@ main(int argc, char **argv)
     g_test_add_func("/node-device/scan/xml-only", test_scan_xml_only);
     g_test_add_func("/node-device/xml/single", test_xml_single);
     g_test_add_func("/node-device/xml/escaping", test_xml_escaping);
+    g_test_add_func("/node-device/xml/well-formed", test_xml_well_formed);
     g_test_add_func("/node-device/scan/vmd", test_scan_vmd);
     g_test_add_func("/node-device/scan/uevent", test_scan_uevent);
     for (i = 0; i < G_N_ELEMENTS(golden_cases); i++) {
