@@ -580,6 +580,30 @@ test_json_groups(void)
     yajl_tree_free(root);
 }
 
+/* Found by fuzz-nodedev-sysfs: a driver name that is not UTF-8 left
+ * '"driver"' without a value, and the JSON did not parse. */
+static void
+test_json_not_utf8(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    g_autofree char *json = NULL;
+    char errbuf[256];
+    yajl_val root;
+    VhNodeDevice *dev;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    dev = (VhNodeDevice *) tree_dev(&t, "0000:01:02.0");
+    g_free(dev->driver);
+    dev->driver = g_strdup("e1\xfc" "000");
+    json = vh_iommu_groups_format_json(t.list, FALSE, 0, NULL, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(strstr(json, "\"driver\":\"e1\xef\xbf\xbd" "000\""));
+    root = yajl_tree_parse(json, errbuf, sizeof(errbuf));
+    g_assert_nonnull(root);
+    yajl_tree_free(root);
+}
+
 /* A config file of @len bytes for vh_pci_config_fetch_pcie(): counts the
  * dwords read, as the kernel reads them one config cycle each. */
 typedef struct {
@@ -786,5 +810,6 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &golden_cases[i], test_xml_golden_xml_scan);
     }
     g_test_add_func("/node-device/json/groups", test_json_groups);
+    g_test_add_func("/node-device/json/not-utf8", test_json_not_utf8);
     return g_test_run();
 }
