@@ -228,6 +228,18 @@ test_viability(void)
     g_assert_cmpuint(b4->len, ==, 2);
     names = vh_iommu_group_blockers_describe(b4);
     g_assert_cmpstr(names, ==, "0000:01:01.0 (e1000), 0000:01:02.0 (e1000)");
+    /* Found by fuzz-nodedev-sysfs: a driver link named with a newline
+     * broke the one-line message the description goes into. */
+    {
+        VhNodeDevice *odd = g_ptr_array_index(b4, 1);
+        g_autofree char *escaped = NULL;
+
+        g_free(odd->driver);
+        odd->driver = g_strdup("e1\n000");
+        escaped = vh_iommu_group_blockers_describe(b4);
+        g_assert_cmpstr(escaped, ==,
+                        "0000:01:01.0 (e1000), 0000:01:02.0 (e1\\n000)");
+    }
 
     /* 01:01.0 alone on vfio-pci, the edu on pci-stub: what libvirt leaves. */
     memcpy(devs, vh_test_testbed, sizeof(devs));
