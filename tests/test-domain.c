@@ -277,7 +277,16 @@ typedef struct {
 
 static const BadCase bad_cases[] = {
     { "not-xml", "<domain><name>x</name>", "not well-formed XML" },
+    /* Found by fuzz-domain-xml: libxml2's message for bytes that are not
+     * UTF-8 spans two lines ("indicate encoding !\nBytes: 0x8E ..."). */
+    { "not-utf8", "<domain><name>x</name><uuid>1</\x8e\x8a\x96\x9b"
+      "</domain>", "Input is not proper UTF-8, indicate encoding !; Bytes: "
+      "0x8E 0x8A 0x96 0x9B" },
     { "root", "<network><name>x</name></network>", "not <domain>" },
+    /* Found by fuzz-domain-xml: a quoted value that holds a newline. */
+    { "newline-in-value", "<domain><name>x</name><uuid>6f1b2c3d-4e5f\n"
+      "4a6b-8c7d-9e0f1a2b3c4d</uuid><memory>1</memory></domain>",
+      "<uuid> '6f1b2c3d-4e5f\\n4a6b-8c7d-9e0f1a2b3c4d' is not a UUID" },
     { "no-name", "<domain><memory>1</memory></domain>", "has no <name>" },
     { "no-memory", "<domain><name>x</name></domain>", "has no <memory>" },
     { "bad-unit", "<domain><name>x</name><memory unit='parsec'>1</memory>"
@@ -404,6 +413,22 @@ test_bad(gconstpointer data)
     g_assert_true(vh_error_is_invalid_input(err));
 }
 
+/* Found by fuzz-domain-xml: values quoted in messages stay on one line. */
+static void
+test_one_line(void)
+{
+    const char *xml = DOMAIN("<hostdev mode='subsystem' type='a&#10;b'/>\n");
+    g_autoptr(VhDomainDef) def = parse_ok(xml);
+    g_autofree char *esc = vh_error_one_line("a\nb\tc\r\x01\x7f\xc3\xa9'");
+
+    g_assert_cmpuint(def->other_hostdevs->len, ==, 1);
+    g_assert_cmpstr(def->other_hostdevs->pdata[0], ==,
+                    "domain XML line 7: <hostdev type='a\\nb'> is not a PCI "
+                    "device; virt-hostdev assigns PCI functions only");
+    /* Control characters escaped, UTF-8 and quotes kept. */
+    g_assert_cmpstr(esc, ==, "a\\nb\\tc\\r\\x01\\x7f\xc3\xa9'");
+}
+
 static void
 test_line_numbers(void)
 {
@@ -448,6 +473,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/domain/memlock-other-vfio", test_memlock_other_vfio);
     g_test_add_func("/qemu/domain/hostdevs", test_hostdevs);
     g_test_add_func("/qemu/domain/line-numbers", test_line_numbers);
+    g_test_add_func("/qemu/domain/one-line", test_one_line);
     g_test_add_func("/qemu/domain/no-entities", test_no_entities);
     for (i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         g_autofree char *path = g_strdup_printf("/qemu/domain/bad/%s",

@@ -228,6 +228,18 @@ test_viability(void)
     g_assert_cmpuint(b4->len, ==, 2);
     names = vh_iommu_group_blockers_describe(b4);
     g_assert_cmpstr(names, ==, "0000:01:01.0 (e1000), 0000:01:02.0 (e1000)");
+    /* Found by fuzz-nodedev-sysfs: a driver link named with a newline
+     * broke the one-line message the description goes into. */
+    {
+        VhNodeDevice *odd = g_ptr_array_index(b4, 1);
+        g_autofree char *escaped = NULL;
+
+        g_free(odd->driver);
+        odd->driver = g_strdup("e1\n000");
+        escaped = vh_iommu_group_blockers_describe(b4);
+        g_assert_cmpstr(escaped, ==,
+                        "0000:01:01.0 (e1000), 0000:01:02.0 (e1\\n000)");
+    }
 
     /* 01:01.0 alone on vfio-pci, the edu on pci-stub: what libvirt leaves. */
     memcpy(devs, vh_test_testbed, sizeof(devs));
@@ -503,6 +515,36 @@ test_xml_escaping(void)
     g_assert_nonnull(strstr(xml, "<vendor id='0x8086'>O&apos;Vendor</vendor>\n"));
 }
 
+/*
+ * Found by fuzz-nodedev-sysfs: a driver link whose name is not UTF-8 made
+ * a document no XML parser reads.  Bytes that are not UTF-8 become U+FFFD,
+ * characters XML forbids are dropped, "]]>" is not left in text.
+ */
+static void
+test_xml_well_formed(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    g_autofree char *xml = NULL;
+    VhNodeDevice *dev;
+    xmlDocPtr doc;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    dev = (VhNodeDevice *) tree_dev(&t, "0000:00:1f.3");
+    g_free(dev->driver);
+    dev->driver = g_strdup("\xfc\x7f" "a\x01" "b\tc\xc3\xa9");
+    g_free(dev->product_name);
+    dev->product_name = g_strdup("x]]>y\xef\xbf\xbe");
+    xml = vh_node_device_format_xml(t.list, dev, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(strstr(xml, "<name>\xef\xbf\xbd\x7f" "ab\tc\xc3\xa9</name>"));
+    g_assert_nonnull(strstr(xml, ">x]]&gt;y</product>"));
+    doc = xmlReadMemory(xml, (int) strlen(xml), "device.xml", NULL,
+                        XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    g_assert_nonnull(doc);
+    xmlFreeDoc(doc);
+}
+
 /* ---- JSON ------------------------------------------------------------ */
 
 static void
@@ -547,6 +589,30 @@ test_json_groups(void)
     g_assert_cmpstr(YAJL_GET_STRING(yajl_tree_get(blockers->u.array.values[1],
                                                   driver_path, yajl_t_string)),
                     ==, "e1000");
+    yajl_tree_free(root);
+}
+
+/* Found by fuzz-nodedev-sysfs: a driver name that is not UTF-8 left
+ * '"driver"' without a value, and the JSON did not parse. */
+static void
+test_json_not_utf8(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_auto(Tree) t = { 0 };
+    g_autofree char *json = NULL;
+    char errbuf[256];
+    yajl_val root;
+    VhNodeDevice *dev;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    dev = (VhNodeDevice *) tree_dev(&t, "0000:01:02.0");
+    g_free(dev->driver);
+    dev->driver = g_strdup("e1\xfc" "000");
+    json = vh_iommu_groups_format_json(t.list, FALSE, 0, NULL, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(strstr(json, "\"driver\":\"e1\xef\xbf\xbd" "000\""));
+    root = yajl_tree_parse(json, errbuf, sizeof(errbuf));
+    g_assert_nonnull(root);
     yajl_tree_free(root);
 }
 
@@ -742,6 +808,7 @@ main(int argc, char **argv)
     g_test_add_func("/node-device/scan/xml-only", test_scan_xml_only);
     g_test_add_func("/node-device/xml/single", test_xml_single);
     g_test_add_func("/node-device/xml/escaping", test_xml_escaping);
+    g_test_add_func("/node-device/xml/well-formed", test_xml_well_formed);
     g_test_add_func("/node-device/scan/vmd", test_scan_vmd);
     g_test_add_func("/node-device/scan/uevent", test_scan_uevent);
     for (i = 0; i < G_N_ELEMENTS(golden_cases); i++) {
@@ -755,5 +822,6 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &golden_cases[i], test_xml_golden_xml_scan);
     }
     g_test_add_func("/node-device/json/groups", test_json_groups);
+    g_test_add_func("/node-device/json/not-utf8", test_json_not_utf8);
     return g_test_run();
 }

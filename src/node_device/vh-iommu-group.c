@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "vh-error.h"
 #include "vh-iommu-group.h"
 
 gboolean
@@ -55,11 +56,14 @@ vh_iommu_group_blockers_describe(const GPtrArray *blockers)
 
     for (i = 0; i < blockers->len; i++) {
         const VhNodeDevice *dev = g_ptr_array_index(blockers, i);
+        /* The name of a driver link, which a broken tree may give any
+         * bytes: the description goes into one-line messages. */
+        g_autofree char *driver = vh_error_one_line(dev->driver);
         char buf[VH_PCI_ADDRESS_BUFLEN];
 
         g_string_append_printf(s, "%s%s (%s)", i ? ", " : "",
                                vh_pci_address_format(&dev->addr, buf),
-                               dev->driver);
+                               driver);
     }
     return g_string_free(s, FALSE);
 }

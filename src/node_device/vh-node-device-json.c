@@ -17,10 +17,18 @@ static void vh_json_address_driver(yajl_gen g, const VhNodeDevice *dev);
 void
 vh_json_string(yajl_gen g, const char *s)
 {
-    if (s)
-        yajl_gen_string(g, (const unsigned char *) s, strlen(s));
-    else
+    g_autofree char *valid = NULL;
+
+    if (!s) {
         yajl_gen_null(g);
+        return;
+    }
+    /* A name read from sysfs may be any bytes.  yajl refuses a string that
+     * is not UTF-8 by writing nothing, which leaves a key without its value
+     * in the document: such bytes become U+FFFD, as in the XML. */
+    if (!g_utf8_validate(s, -1, NULL))
+        s = valid = g_utf8_make_valid(s, -1);
+    yajl_gen_string(g, (const unsigned char *) s, strlen(s));
 }
 
 void

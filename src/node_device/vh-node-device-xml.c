@@ -252,21 +252,66 @@ vh_xml_link(VhXml *x, const char *validity, const VhPcieLink *link)
  */
 #define VH_XML_ESCAPE_VPD_VALUE "<&"
 
+/* Printable ASCII without a character of @escape: written as it is. */
+static gboolean
+vh_xml_text_is_plain(const char *text, const char *escape)
+{
+    const char *p;
+
+    for (p = text; *p; p++) {
+        guchar c = (guchar) *p;
+
+        if (c < 0x20 || c >= 0x7f || strchr(escape, c))
+            return FALSE;
+        /* "]]>" may not appear in text (XML 1.0, 2.4), even where '>'
+         * is otherwise left as it is (VPD values). */
+        if (c == '>' && p - text >= 2 && p[-1] == ']' && p[-2] == ']')
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* XML 1.0, 2.2: the characters a document may hold. */
+static gboolean
+vh_xml_char_is_allowed(gunichar c)
+{
+    return c == '\t' || c == '\n' || c == '\r' ||
+           (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) ||
+           (c >= 0x10000 && c <= 0x10ffff);
+}
+
 static void
 vh_xml_raw_text(VhXml *x, const char *text, const char *escape)
 {
     g_autoptr(GString) out = NULL;
+    g_autofree char *valid = NULL;
     const char *p;
 
     /* Most text (names, numbers, paths) has nothing to escape. */
-    if (!strpbrk(text, escape)) {
+    if (vh_xml_text_is_plain(text, escape)) {
         vh_xml_check(x, xmlTextWriterWriteRaw(x->w, X(text)));
         return;
     }
+    /*
+     * Text read from sysfs (a driver link's name, a VPD string) may hold
+     * anything.  The document stays well-formed: bytes that are not UTF-8
+     * become U+FFFD and characters XML does not allow (C0 controls) are
+     * dropped, as libvirt's virBufferEscapeString() drops them.
+     */
+    if (!g_utf8_validate(text, -1, NULL))
+        text = valid = g_utf8_make_valid(text, -1);
     out = g_string_sized_new(strlen(text) + 16);
 
-    for (p = text; *p; p++) {
-        if (!strchr(escape, *p)) {
+    for (p = text; *p; p = g_utf8_next_char(p)) {
+        if ((guchar) *p >= 0x80) {
+            if (vh_xml_char_is_allowed(g_utf8_get_char(p)))
+                g_string_append_len(out, p, g_utf8_next_char(p) - p);
+            continue;
+        }
+        if (!vh_xml_char_is_allowed((guchar) *p))
+            continue;
+        if (!strchr(escape, *p) &&
+            !(*p == '>' && g_str_has_suffix(out->str, "]]"))) {
             g_string_append_c(out, *p);
             continue;
         }

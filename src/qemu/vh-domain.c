@@ -85,12 +85,15 @@ vh_domain_def_new(void)
 static G_GNUC_PRINTF(3, 4) void
 vh_xml_error(GError **error, const xmlNode *node, const char *fmt, ...)
 {
+    g_autofree char *raw = NULL;
     g_autofree char *msg = NULL;
     va_list ap;
 
     va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
+    raw = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    /* Values quoted from the XML may hold newlines (&#10;, text). */
+    msg = vh_error_one_line(raw);
     if (node)
         g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
                     "domain XML line %ld: %s", xmlGetLineNo(node), msg);
@@ -664,11 +667,13 @@ vh_domain_parse_hostdev(VhDomainDef *def, const xmlNode *dev, GError **error)
         return TRUE;
     }
     if (!g_str_equal(type, "pci")) {
+        g_autofree char *shown = vh_error_one_line(type);
+
         g_ptr_array_add(def->other_hostdevs,
                         g_strdup_printf("domain XML line %ld: <hostdev "
                                         "type='%s'> is not a PCI device; "
                                         "virt-hostdev assigns PCI functions "
-                                        "only", xmlGetLineNo(dev), type));
+                                        "only", xmlGetLineNo(dev), shown));
         return TRUE;
     }
 
@@ -1110,6 +1115,29 @@ typedef struct {
     int line;
 } VhXmlFirstError;
 
+/*
+ * libxml2's message as one line: some span two ("Input is not proper
+ * UTF-8, indicate encoding !\nBytes: 0x8E 0x8A ..."), and the CLI prints
+ * an error as one line.  Newlines become "; ".  Free with g_free().
+ */
+static char *
+vh_xml_message_one_line(const char *message)
+{
+    g_auto(GStrv) lines = g_strsplit(message, "\n", -1);
+    GString *out = g_string_new(NULL);
+    guint i;
+
+    for (i = 0; lines[i]; i++) {
+        g_strstrip(lines[i]);
+        if (!*lines[i])
+            continue;
+        if (out->len)
+            g_string_append(out, "; ");
+        g_string_append(out, lines[i]);
+    }
+    return g_string_free(out, FALSE);
+}
+
 static void
 vh_xml_first_error(void *data, xmlErrorPtr e)
 {
@@ -1118,7 +1146,7 @@ vh_xml_first_error(void *data, xmlErrorPtr e)
 
     if (!first || first->message || !e || e->level < XML_ERR_ERROR)
         return;
-    first->message = g_strchomp(g_strdup(e->message ? e->message : ""));
+    first->message = vh_xml_message_one_line(e->message ? e->message : "");
     first->line = e->line;
 }
 
@@ -1152,8 +1180,9 @@ vh_domain_read_xml(const char *xml, gsize len, GError **error)
         const xmlError *e = xmlCtxtGetLastError(ctxt);
 
         if (!first.message) {
-            first.message = g_strchomp(g_strdup(e && e->message ? e->message
-                                                : "not well-formed"));
+            first.message = vh_xml_message_one_line(e && e->message ?
+                                                     e->message :
+                                                     "not well-formed");
             first.line = e ? e->line : 0;
         }
         g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,

@@ -87,9 +87,12 @@ vh_props_to_json(GArray *props, GError **error)
         case VH_PROP_STRING:
             if (yajl_gen_string(g, (const unsigned char *) p->str,
                                 strlen(p->str)) != yajl_gen_status_ok) {
+                /* Not UTF-8: shown with its bytes escaped, on one line. */
+                g_autofree char *shown = g_strescape(p->str, NULL);
+
                 g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
                             "the value of %s, '%s', is not valid UTF-8",
-                            p->key, p->str);
+                            p->key, shown);
                 yajl_gen_free(g);
                 return NULL;
             }

@@ -72,4 +72,11 @@ GQuark vh_vfio_error_quark(void);
 /* TRUE when @error reports bad input from the caller (exit status 2). */
 gboolean vh_error_is_invalid_input(const GError *error);
 
+/*
+ * @text with its control characters escaped ("\n", "\t", "\r", "\x01"),
+ * so that a message quoting user input stays on one line; every other
+ * byte (UTF-8 too) is kept.  Free with g_free().
+ */
+char *vh_error_one_line(const char *text);
+
 G_END_DECLS
