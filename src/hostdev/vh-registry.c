@@ -1189,10 +1189,17 @@ vh_journal_load(const char *state_dir, VhJournal **ret_journal,
 static void
 vh_json_out_string(yajl_gen g, const char *s)
 {
-    if (s)
-        yajl_gen_string(g, (const unsigned char *) s, strlen(s));
-    else
+    g_autofree char *valid = NULL;
+
+    if (!s) {
         yajl_gen_null(g);
+        return;
+    }
+    /* yajl refuses bytes that are not UTF-8 and writes nothing; a driver
+     * name read from a hostile tree must not leave a key without value. */
+    if (!g_utf8_validate(s, -1, NULL))
+        s = valid = g_utf8_make_valid(s, -1);
+    yajl_gen_string(g, (const unsigned char *) s, strlen(s));
 }
 
 static void
