@@ -207,6 +207,13 @@ vh_cli_parse_verb(VhCli *cli, const VhCliVerb *verb, const GOptionEntry *entries
         return FALSE;
     }
     vh_cli_globals_merge(&cli->opts, &late);
+    /* GOption keeps the "--" that ends options ("nodedev-info -- -1:0.0");
+     * what follows it is positional, the "--" itself is not. */
+    if (*argc >= 2 && g_str_equal((*argv)[1], "--")) {
+        memmove(&(*argv)[1], &(*argv)[2], (gsize) (*argc - 2) * sizeof(char *));
+        (*argc)--;
+        (*argv)[*argc] = NULL;
+    }
 
     npos = *argc - 1;
     if (npos < min_args || (max_args >= 0 && npos > max_args)) {

@@ -24,6 +24,7 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 import argparse
+import concurrent.futures
 import glob
 import hashlib
 import json
@@ -210,7 +211,7 @@ def make_stdin(spec, subst, scratch):
 def run_case(case, opts):
     d = case.data
     problems = []
-    work = tempfile.mkdtemp(prefix="vh-bad-input-")
+    work = tempfile.mkdtemp(prefix="vh-bad-input-", dir=opts.tmpdir)
     tree = None
     try:
         topology = d.get("tree", "testbed")
@@ -218,8 +219,9 @@ def run_case(case, opts):
             tree = os.path.join(work, "sys")
             os.mkdir(tree)
         else:
+            env = dict(os.environ, TMPDIR=opts.tmpdir or tempfile.gettempdir())
             out = subprocess.run([opts.tree, topology], check=True,
-                                 capture_output=True, text=True)
+                                 capture_output=True, text=True, env=env)
             tree = out.stdout.strip()
         proc = os.path.join(work, "proc")
         state = os.path.join(work, "state")
@@ -332,19 +334,31 @@ def main():
     ap.add_argument("--tree", required=True)
     ap.add_argument("--cases", default=os.path.join(HERE, "cases"))
     ap.add_argument("-k", dest="only", help="run cases whose name has this")
-    ap.add_argument("-v", action="store_true", help="print every case")
+    ap.add_argument("-j", dest="jobs", type=int, default=os.cpu_count() or 1,
+                    help="cases run side by side")
+    ap.add_argument("--tmpdir", help="where trees are made (default: "
+                    "/dev/shm when writable, else $TMPDIR): a case makes "
+                    "and removes hundreds of files")
     opts = ap.parse_args()
+    if not opts.tmpdir and os.access("/dev/shm", os.W_OK | os.X_OK):
+        opts.tmpdir = "/dev/shm"
 
     cases = load_cases(opts.cases)
     if opts.only:
         cases = [c for c in cases if opts.only in c.name]
     print("1..%d" % len(cases))
-    failed = 0
-    for i, case in enumerate(cases, 1):
+    sys.stdout.flush()
+
+    def one(case):
         try:
-            status, detail = run_case(case, opts)
+            return run_case(case, opts)
         except Exception as e:          # a broken case is a failure
-            status, detail = "fail", ["runner: %r" % e]
+            return "fail", ["runner: %r" % e]
+
+    failed = 0
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs)
+    for i, (case, (status, detail)) in enumerate(
+            zip(cases, pool.map(one, cases)), 1):
         if status == "ok":
             print("ok %d %s" % (i, case.name))
         elif status == "skip":
