@@ -519,6 +519,34 @@ vh_sysfs_read_link(const VhSysfs *sysfs, const char *relpath,
 }
 
 gboolean
+vh_sysfs_read_link_entry(const VhSysfs *sysfs, const char *relpath,
+                         const char *dir, char **ret_name, GError **error)
+{
+    g_autofree char *target = NULL;
+    gsize n = strlen(dir);
+    const char *name;
+
+    if (!vh_sysfs_resolve_link(sysfs, relpath, &target, error))
+        return FALSE;
+    if (!target) {
+        *ret_name = NULL;
+        return TRUE;
+    }
+    name = target + n;
+    if (strncmp(target, dir, n) != 0 || name[0] != '/' || !name[1] ||
+        strchr(name + 1, '/') || !vh_sysfs_exists(sysfs, target)) {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "link %s points to %s, not to an entry of %s/%s: sysfs "
+                    "is inconsistent", path, target,
+                    vh_sysfs_get_root(sysfs), dir);
+        return FALSE;
+    }
+    *ret_name = g_strdup(name + 1);
+    return TRUE;
+}
+
+gboolean
 vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
                       char **ret_relpath, GError **error)
 {

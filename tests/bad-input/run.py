@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import stat
 import subprocess
@@ -39,6 +40,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TIMEOUT = 20
 UNPRIVILEGED = 65534            # nobody
+BIG = 16 << 20                  # not hashed above this
 EMPTY_LOCK = ("file", 0o600, 0, hashlib.sha256(b"").hexdigest())
 
 
@@ -57,6 +59,10 @@ def snapshot(root):
                 snap[rel] = ("link", os.readlink(path))
             elif stat.S_ISDIR(st.st_mode):
                 snap[rel] = ("dir", mode)
+            elif stat.S_ISREG(st.st_mode) and st.st_size > BIG:
+                # Giant attribute files: size and modification time say
+                # whether anything wrote them.
+                snap[rel] = ("file", mode, st.st_size, st.st_mtime_ns)
             elif stat.S_ISREG(st.st_mode):
                 h = hashlib.sha256()
                 # Root reads mode 000 files; the runner runs as root.
@@ -142,7 +148,8 @@ def apply_ops(root, ops, subst):
         parent = os.path.dirname(path)
         if verb != "chmod":
             os.makedirs(parent, exist_ok=True)
-        if verb in ("file", "bytes", "big", "dir", "link", "fifo", "copy"):
+        if verb in ("file", "bytes", "big", "sparse", "dir", "link", "fifo",
+                    "copy"):
             # Replace what is there, whatever it is.
             if os.path.islink(path) or os.path.isfile(path):
                 os.unlink(path)
@@ -163,6 +170,9 @@ def apply_ops(root, ops, subst):
                     n = min(left, len(block))
                     f.write(block[:n])
                     left -= n
+        elif verb == "sparse":          # ["sparse", rel, size]: all zeros
+            with open(path, "wb") as f:
+                f.truncate(op[2])
         elif verb == "copy":            # ["copy", rel, "inputs/NAME"]
             shutil.copyfile(os.path.join(HERE, op[2]), path)
         elif verb == "dir":
@@ -261,10 +271,20 @@ def run_case(case, opts):
         env.update(d.get("env", {}))
         env.setdefault("LC_ALL", "C")
         timeout = d.get("timeout", DEFAULT_TIMEOUT)
+        # A bound on the address space proves that a giant file is read
+        # in bounded pieces, not slurped; not under ASan, whose shadow
+        # memory needs terabytes of address space.
+        limit = d.get("address_space_mib")
+        preexec = None
+        if limit and not os.environ.get("VH_BAD_INPUT_SANITIZED"):
+            def preexec():
+                resource.setrlimit(resource.RLIMIT_AS,
+                                   (limit << 20, limit << 20))
         with open(stdin_path, "rb") as stdin:
             try:
                 r = subprocess.run(argv, stdin=stdin, capture_output=True,
-                                   timeout=timeout, env=env)
+                                   timeout=timeout, env=env,
+                                   preexec_fn=preexec)
             except subprocess.TimeoutExpired:
                 return ("fail", "did not end within %d s" % timeout)
         stdout = r.stdout.decode("utf-8", "backslashreplace")
@@ -307,6 +327,11 @@ def run_case(case, opts):
             for k in watched:
                 for line in diff(before[k], after[k])[:5]:
                     problems.append("%s changed: %s" % (k, line))
+        if opts.verbose:
+            problems += ["out| " + ln for ln in stdout.splitlines()]
+            problems += ["err| " + ln for ln in lines]
+            if not [p for p in problems if not p.startswith(("out|", "err|"))]:
+                return ("ok", problems)
         if problems:
             problems.append("argv: %s" % " ".join(argv))
             problems += ["stderr| " + ln for ln in lines[:20]]
@@ -334,6 +359,8 @@ def main():
     ap.add_argument("--tree", required=True)
     ap.add_argument("--cases", default=os.path.join(HERE, "cases"))
     ap.add_argument("-k", dest="only", help="run cases whose name has this")
+    ap.add_argument("-v", dest="verbose", action="store_true",
+                    help="show every case's output")
     ap.add_argument("-j", dest="jobs", type=int, default=os.cpu_count() or 1,
                     help="cases run side by side")
     ap.add_argument("--tmpdir", help="where trees are made (default: "
@@ -361,6 +388,8 @@ def main():
             zip(cases, pool.map(one, cases)), 1):
         if status == "ok":
             print("ok %d %s" % (i, case.name))
+            for line in detail or []:
+                print("#   " + line)
         elif status == "skip":
             print("ok %d %s # SKIP %s" % (i, case.name, detail))
         else:
