@@ -301,8 +301,11 @@ test_resolve(Fixture *fx, gconstpointer data)
     g_autofree char *one = NULL;
     g_autofree char *full = NULL;
     g_autofree char *through = NULL;
-    g_autofree char *looped = g_strdup("untouched");
-    g_autofree char *escaped = g_strdup("untouched");
+    /* Found nothing is success with NULL: the sentinels are replaced. */
+    g_autofree char *sentinel1 = g_strdup("untouched");
+    g_autofree char *sentinel2 = g_strdup("untouched");
+    char *looped = sentinel1;
+    char *escaped = sentinel2;
 
     /* class/net/eth0 -> bus/pci/devices/0000:01:01.0 -> devices/... */
     g_assert_cmpint(g_mkdir_with_parents(classdir, 0755), ==, 0);

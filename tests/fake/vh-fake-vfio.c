@@ -25,7 +25,8 @@ vh_fake_vfio_set_region(VhFakeVfio *fake, guint index, guint32 flags,
     /* Room for whole 64 KiB pages, so that mmap never moves the bytes. */
     r->data = g_byte_array_new();
     g_byte_array_set_size(r->data, (size + 0xffff) & ~(guint64) 0xffff);
-    memset(r->data->data, 0, r->data->len);
+    if (r->data->len)
+        memset(r->data->data, 0, r->data->len);
     if (caps && caps_len) {
         r->caps = g_byte_array_new();
         g_byte_array_append(r->caps, caps, caps_len);
