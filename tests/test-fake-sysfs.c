@@ -46,6 +46,8 @@ test_layout(void)
     g_autofree char *back = NULL;
     g_autofree char *member = NULL;
     g_autofree char *rel = NULL;
+    g_autofree char *unbind = NULL;
+    g_autofree char *probe = NULL;
 
     fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), &err);
     g_assert_no_error(err);
@@ -68,10 +70,10 @@ test_layout(void)
                     "../../../devices/pci0000:00/0000:00:04.0/0000:01:01.0");
 
     /* Driver directories carry their control files; the bus its probe. */
-    g_assert_true(g_file_test(vh_fake_sysfs_path(fake, "bus/pci/drivers/e1000/unbind"),
-                              G_FILE_TEST_IS_REGULAR));
-    g_assert_true(g_file_test(vh_fake_sysfs_path(fake, "bus/pci/drivers_probe"),
-                              G_FILE_TEST_IS_REGULAR));
+    unbind = vh_fake_sysfs_path(fake, "bus/pci/drivers/e1000/unbind");
+    probe = vh_fake_sysfs_path(fake, "bus/pci/drivers_probe");
+    g_assert_true(g_file_test(unbind, G_FILE_TEST_IS_REGULAR));
+    g_assert_true(g_file_test(probe, G_FILE_TEST_IS_REGULAR));
 }
 
 static void

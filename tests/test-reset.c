@@ -261,7 +261,7 @@ test_registry(Host *host, gconstpointer data)
                 "assigned device of IOMMU group 4", "reattach the assigned "
                 "device first", NULL);
     reattach(host, "0000:00:02.0");
-    (void) reset_ok(host, "0000:00:02.0");
+    vh_reset_result_free(reset_ok(host, "0000:00:02.0"));
 
     /* An interrupted operation: nothing runs until recover. */
     g_assert_true(vh_journal_save(journal, host->state_dir, &err));

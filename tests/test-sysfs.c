@@ -301,8 +301,11 @@ test_resolve(Fixture *fx, gconstpointer data)
     g_autofree char *one = NULL;
     g_autofree char *full = NULL;
     g_autofree char *through = NULL;
-    g_autofree char *looped = g_strdup("untouched");
-    g_autofree char *escaped = g_strdup("untouched");
+    /* Found nothing is success with NULL: the sentinels are replaced. */
+    g_autofree char *sentinel1 = g_strdup("untouched");
+    g_autofree char *sentinel2 = g_strdup("untouched");
+    char *looped = sentinel1;
+    char *escaped = sentinel2;
 
     /* class/net/eth0 -> bus/pci/devices/0000:01:01.0 -> devices/... */
     g_assert_cmpint(g_mkdir_with_parents(classdir, 0755), ==, 0);
@@ -342,12 +345,17 @@ test_read_file_stream(Fixture *fx, gconstpointer data)
     g_autofree char *content = g_strnfill(100, 'y');
     GPid pid;
     gsize len = 0;
+    int fd;
 
     g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    /* The writer is there before the reader opens (O_RDWR never waits):
+     * the seam opens a FIFO without blocking and would read no writer
+     * as an empty file. */
+    fd = open(fifo, O_RDWR);
+    g_assert_cmpint(fd, >=, 0);
     pid = fork();
     g_assert_cmpint(pid, >=, 0);
     if (pid == 0) {
-        int fd = open(fifo, O_WRONLY);
         if (write(fd, "first part\n", 11) != 11)
             _exit(1);
         g_usleep(50 * 1000);        /* the reader sees a short read here */
@@ -355,6 +363,7 @@ test_read_file_stream(Fixture *fx, gconstpointer data)
             _exit(1);
         _exit(0);
     }
+    close(fd);
     g_assert_true(vh_sysfs_read_file(fx->sysfs, "stream", 4096, &whole, &err));
     g_assert_no_error(err);
     g_assert_cmpmem(g_bytes_get_data(whole, &len), len,

@@ -73,10 +73,16 @@ static void
 test_text(void)
 {
     if (g_test_subprocess()) {
-        g_autoptr(VhFakeSysfs) tree = tree_new();
-        g_autoptr(VhFakeVfio) fake = fake_edu();
+        int status;
 
-        exit(run(tree, fake, "pci_0000_00_03_0", NULL));
+        {
+            g_autoptr(VhFakeSysfs) tree = tree_new();
+            g_autoptr(VhFakeVfio) fake = fake_edu();
+
+            status = run(tree, fake, "pci_0000_00_03_0", NULL);
+        }
+        /* After the scope: its auto-cleanups run before exit. */
+        exit(status);
     }
     g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
     g_test_trap_assert_passed();
@@ -165,10 +171,16 @@ static void
 test_refusals(void)
 {
     if (g_test_subprocess()) {
-        g_autoptr(VhFakeSysfs) tree = tree_new();
-        g_autoptr(VhFakeVfio) fake = fake_edu();
+        int status;
 
-        exit(run(tree, fake, "0000:00:05.0", NULL));
+        {
+            g_autoptr(VhFakeSysfs) tree = tree_new();
+            g_autoptr(VhFakeVfio) fake = fake_edu();
+
+            status = run(tree, fake, "0000:00:05.0", NULL);
+        }
+        /* After the scope: its auto-cleanups run before exit. */
+        exit(status);
     }
     g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
     g_test_trap_assert_failed();
@@ -180,11 +192,17 @@ static void
 test_not_viable(void)
 {
     if (g_test_subprocess()) {
-        g_autoptr(VhFakeSysfs) tree = tree_new();
-        g_autoptr(VhFakeVfio) fake = fake_edu();
+        int status;
 
-        g_array_index(fake->groups, VhFakeVfioGroup, 0).flags = 0;
-        exit(run(tree, fake, "0000:00:03.0", NULL) == 1 ? 0 : 3);
+        {
+            g_autoptr(VhFakeSysfs) tree = tree_new();
+            g_autoptr(VhFakeVfio) fake = fake_edu();
+
+            g_array_index(fake->groups, VhFakeVfioGroup, 0).flags = 0;
+            status = run(tree, fake, "0000:00:03.0", NULL) == 1 ? 0 : 3;
+        }
+        /* After the scope: its auto-cleanups run before exit. */
+        exit(status);
     }
     g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
     g_test_trap_assert_passed();

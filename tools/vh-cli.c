@@ -268,6 +268,13 @@ vh_cli_parse_verb(VhCli *cli, const VhCliVerb *verb, const GOptionEntry *entries
         return FALSE;
     }
     vh_cli_globals_merge(&cli->opts, &late);
+    /* GOption keeps the "--" that ends options ("nodedev-info -- -1:0.0");
+     * what follows it is positional, the "--" itself is not. */
+    if (*argc >= 2 && g_str_equal((*argv)[1], "--")) {
+        memmove(&(*argv)[1], &(*argv)[2], (gsize) (*argc - 2) * sizeof(char *));
+        (*argc)--;
+        (*argv)[*argc] = NULL;
+    }
 
     npos = *argc - 1;
     if (npos < min_args || (max_args >= 0 && npos > max_args)) {
@@ -1130,27 +1137,76 @@ vh_cli_read_stdin(const char *verb, char **ret_text, gsize *ret_len,
     return TRUE;
 }
 
-/* The whole of @path, or of stdin for "-" (at most
- * VH_CLI_DOMAIN_XML_MAX bytes there).  Free with g_free(). */
+/* The whole of @path, or of stdin for "-", at most VH_CLI_DOMAIN_XML_MAX
+ * bytes either way.  @path must be a regular file: a FIFO or a device
+ * would block or never end.  Free with g_free(). */
 static char *
 vh_cli_read_input(const char *verb, const char *path, gsize *ret_len,
                   GError **error)
 {
-    g_autoptr(GError) local = NULL;
-    char *contents = NULL;
-    gsize len = 0;
+    g_autoptr(GString) s = NULL;
+    char buf[65536];
+    struct stat st;
+    int fd;
 
-    if (g_str_equal(path, "-"))
+    if (g_str_equal(path, "-")) {
+        char *contents = NULL;
+
         return vh_cli_read_stdin(verb, &contents, ret_len, error) ?
                contents : NULL;
-    if (!g_file_get_contents(path, &contents, &len, &local)) {
+    }
+    /* O_NONBLOCK: opening a FIFO without a writer must not wait. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        int saved_errno = errno;
         g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
-                    "%s: cannot read the domain XML: %s", verb,
-                    local->message);
+                    "%s: cannot read the domain XML %s: %s", verb, path,
+                    g_strerror(saved_errno));
         return NULL;
     }
-    *ret_len = len;
-    return contents;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "%s: %s is not a regular file; give the domain XML as "
+                    "a file or on standard input (-)", verb, path);
+        return NULL;
+    }
+    if (st.st_size > VH_CLI_DOMAIN_XML_MAX) {
+        close(fd);
+        g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                    "%s: %s is larger than %d bytes; that is no domain XML",
+                    verb, path, VH_CLI_DOMAIN_XML_MAX);
+        return NULL;
+    }
+    s = g_string_sized_new((gsize) st.st_size + 1);
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        if (n < 0) {
+            int saved_errno = errno;
+            if (saved_errno == EINTR)
+                continue;
+            close(fd);
+            g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                        "%s: cannot read the domain XML %s: %s", verb, path,
+                        g_strerror(saved_errno));
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        /* The file may grow while we read it. */
+        if (s->len + (gsize) n > VH_CLI_DOMAIN_XML_MAX) {
+            close(fd);
+            g_set_error(error, VH_CLI_ERROR, VH_CLI_ERROR_INVALID,
+                        "%s: %s is larger than %d bytes; that is no domain "
+                        "XML", verb, path, VH_CLI_DOMAIN_XML_MAX);
+            return NULL;
+        }
+        g_string_append_len(s, buf, n);
+    }
+    close(fd);
+    *ret_len = s->len;
+    return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
 static VhDomainDef *

@@ -307,6 +307,21 @@ vh_hostdev_run_steps(const VhHostdev *h, VhJournal *journal,
     g_autoptr(GPtrArray) lanes = NULL;
     guint i = 0;
 
+    /* A driver link the kernel would not make (dangling, a loop, out of
+     * the tree) means sysfs is not what the plan was made from: refuse
+     * before the journal, while nothing has been touched. */
+    for (i = 0; i < journal->steps->len; i++) {
+        const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
+        g_autofree char *driver = NULL;
+
+        if (!vh_pci_driver_current(h, &step->addr, &driver, error)) {
+            g_prefix_error(error, "refusing the %s, nothing changed: ",
+                           journal->operation);
+            return FALSE;
+        }
+    }
+    i = 0;
+
     if (h->threads > 1 && journal->steps->len > 1 &&
         (lanes = vh_hostdev_lanes(h, journal))->len > 1) {
         /* A failure anywhere may leave any step run in part. */

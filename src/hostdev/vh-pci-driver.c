@@ -54,7 +54,8 @@ vh_pci_driver_current(const VhHostdev *h, const VhPciAddress *addr,
                       char **ret_driver, GError **error)
 {
     g_autofree char *devpath = vh_sysfs_pci_device_relpath(addr, NULL);
-    g_autofree char *link = vh_sysfs_pci_device_relpath(addr, "driver");
+    g_autofree char *realdir = NULL;
+    g_autofree char *link = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
 
     if (!vh_sysfs_exists(h->sysfs, devpath)) {
@@ -63,7 +64,18 @@ vh_pci_driver_current(const VhHostdev *h, const VhPciAddress *addr,
                     vh_pci_address_format(addr, buf), vh_sysfs_get_root(h->sysfs));
         return FALSE;
     }
-    return vh_sysfs_read_link_name(h->sysfs, link, ret_driver, error);
+    /* The driver link is relative to the device's own directory, which
+     * bus/pci/devices/ADDR links to. */
+    if (!vh_sysfs_resolve_link(h->sysfs, devpath, &realdir, error) ||
+        !vh_sysfs_read_link_entry(h->sysfs,
+                                  (link = g_build_filename(realdir ? realdir
+                                                           : devpath,
+                                                           "driver", NULL)),
+                                  "bus/pci/drivers", ret_driver, error)) {
+        g_prefix_error(error, "%s: ", vh_pci_address_format(addr, buf));
+        return FALSE;
+    }
+    return TRUE;
 }
 
 static guint

@@ -1437,6 +1437,10 @@ vh_state_lock_open(const char *path, GError **error)
             g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CORRUPT,
                         "lock file %s is a symbolic link; remove it, "
                         "virt-hostdev creates it", path);
+        } else if (saved_errno == EISDIR) {
+            g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CORRUPT,
+                        "lock file %s is a directory; remove it, "
+                        "virt-hostdev creates it", path);
         } else {
             g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
                         "cannot open the lock file %s: %s", path,

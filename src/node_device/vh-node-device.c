@@ -87,6 +87,22 @@ vh_node_device_read_link(const VhSysfs *dir, const char *attr)
     return value;
 }
 
+/* The entry of @dir the link @attr of the device at @devpath names ("driver"
+ * in "bus/pci/drivers"), or NULL: absent, or a link the kernel would not
+ * make (dangling, a loop, out of the tree), which a view leaves out. */
+static char *
+vh_node_device_read_entry(const VhSysfs *sysfs, const char *devpath,
+                          const char *attr, const char *dir)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *link = g_build_filename(devpath, attr, NULL);
+    char *value = NULL;
+
+    if (!vh_sysfs_read_link_entry(sysfs, link, dir, &value, &err))
+        g_debug("%s", err->message);
+    return value;
+}
+
 /* @value in lowercase hex, at least @width digits, at @p; returns the end. */
 static char *
 vh_node_device_put_hex(char *p, guint32 value, guint width)
@@ -273,9 +289,11 @@ vh_node_device_load_ids(VhNodeDevice *dev, const VhSysfs *dir,
 }
 
 static void
-vh_node_device_load_group(VhNodeDevice *dev, const VhSysfs *dir)
+vh_node_device_load_group(VhNodeDevice *dev, const VhSysfs *sysfs)
 {
-    g_autofree char *group = vh_node_device_read_link(dir, "iommu_group");
+    g_autofree char *group = vh_node_device_read_entry(sysfs, dev->devpath,
+                                                       "iommu_group",
+                                                       "kernel/iommu_groups");
     guint64 number = 0;
 
     if (group && g_ascii_string_to_unsigned(group, 10, 0, G_MAXUINT, &number,
@@ -394,13 +412,14 @@ vh_node_device_load_sriov(VhNodeDevice *dev, const VhSysfs *dir)
 }
 
 static void
-vh_node_device_load_driver(VhNodeDevice *dev, const VhSysfs *dir,
-                           VhNodeDeviceScanFlags flags)
+vh_node_device_load_driver(VhNodeDevice *dev, const VhSysfs *sysfs,
+                           const VhSysfs *dir, VhNodeDeviceScanFlags flags)
 {
     g_autofree char *override = NULL;
     g_autofree char *reset = NULL;
 
-    dev->driver = vh_node_device_read_link(dir, "driver");
+    dev->driver = vh_node_device_read_entry(sysfs, dev->devpath, "driver",
+                                            "bus/pci/drivers");
     /* Neither is in the node-device XML: only assignment needs them. */
     if (flags & VH_NODE_DEVICE_SCAN_XML)
         return;
@@ -411,12 +430,19 @@ vh_node_device_load_driver(VhNodeDevice *dev, const VhSysfs *dir,
     /* Since Linux 5.15: the methods in the order the kernel tries them. */
     reset = vh_node_device_read_text(dir, "reset_method");
     if (reset) {
-        dev->has_reset_method = TRUE;
-        dev->reset_methods = g_strsplit_set(g_strstrip(reset), " ", -1);
-        if (dev->reset_methods[0] && !*dev->reset_methods[0]) {
-            g_strfreev(dev->reset_methods);
-            dev->reset_methods = g_new0(char *, 1);
+        g_auto(GStrv) words = g_strsplit_set(g_strstrip(reset), " ", -1);
+        g_autoptr(GStrvBuilder) keep = g_strv_builder_new();
+        guint i;
+
+        /* The kernel's names are [a-z0-9_]; anything else is not a
+         * method and must not reach a terminal or the XML. */
+        for (i = 0; words[i]; i++) {
+            if (*words[i] && strspn(words[i], "abcdefghijklmnopqrstuvwxyz"
+                                    "0123456789_") == strlen(words[i]))
+                g_strv_builder_add(keep, words[i]);
         }
+        dev->has_reset_method = TRUE;
+        dev->reset_methods = g_strv_builder_end(keep);
     }
 }
 
@@ -492,8 +518,8 @@ vh_node_device_load(const VhSysfs *sysfs, const VhSysfs *devices,
     dev->numa_node = (int) CLAMP(numa, -1, G_MAXINT);
 
     vh_node_device_load_ids(dev, dir, names);
-    vh_node_device_load_driver(dev, dir, flags);
-    vh_node_device_load_group(dev, dir);
+    vh_node_device_load_driver(dev, sysfs, dir, flags);
+    vh_node_device_load_group(dev, sysfs);
     vh_node_device_load_config(dev, dir);
     vh_node_device_load_sriov(dev, dir);
     vh_node_device_load_vpd(dev, dir);

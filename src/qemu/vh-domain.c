@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -102,10 +103,12 @@ vh_xml_error(GError **error, const xmlNode *node, const char *fmt, ...)
                     "domain XML: %s", msg);
 }
 
+/* libvirt's domain XML has no namespace; elements in one (qemu:commandline,
+ * metadata) are someone else's and never match. */
 static gboolean
 vh_xml_is(const xmlNode *node, const char *name)
 {
-    return node->type == XML_ELEMENT_NODE &&
+    return node->type == XML_ELEMENT_NODE && !node->ns &&
            xmlStrEqual(node->name, (const xmlChar *) name);
 }
 
@@ -482,7 +485,16 @@ vh_hostdev_parse_source(const xmlNode *dev, VhDomainHostdev *hd,
     const xmlNode *addr = src ? vh_xml_child(src, "address") : NULL;
     g_autofree char *type = NULL;
     g_autofree char *elem = NULL;
+    const xmlNode *c;
 
+    for (c = addr ? addr->next : NULL; c; c = c->next) {
+        if (vh_xml_is(c, "address")) {
+            vh_xml_error(error, c, "%s <source> has a second <address>: a "
+                         "hostdev is one host PCI device; give one <address> "
+                         "per <hostdev>", what);
+            return FALSE;
+        }
+    }
     if (!addr) {
         vh_xml_error(error, src ? src : dev, "%s has no <source><address "
                      "domain= bus= slot= function=/></source>: name the host "
@@ -1113,6 +1125,7 @@ vh_domain_assign_aliases(VhDomainDef *def)
 typedef struct {
     char *message;
     int line;
+    gboolean doctype;       /* a <!DOCTYPE> was seen: parse stopped there */
 } VhXmlFirstError;
 
 /*
@@ -1138,6 +1151,23 @@ vh_xml_message_one_line(const char *message)
     return g_string_free(out, FALSE);
 }
 
+/* libvirt writes domain XML without a DTD; one here can only declare
+ * entities (billion laughs, quadratic blowup, XXE).  Stop at it, before
+ * anything it declares is parsed. */
+static void
+vh_xml_doctype(void *data, const xmlChar *name, const xmlChar *external_id,
+               const xmlChar *system_id)
+{
+    xmlParserCtxt *ctxt = data;
+    VhXmlFirstError *first = ctxt->_private;
+
+    if (first && !first->doctype) {
+        first->doctype = TRUE;
+        first->line = xmlSAX2GetLineNumber(ctxt);
+    }
+    xmlStopParser(ctxt);
+}
+
 static void
 vh_xml_first_error(void *data, xmlErrorPtr e)
 {
@@ -1156,10 +1186,20 @@ vh_domain_read_xml(const char *xml, gsize len, GError **error)
     g_autoptr(xmlParserCtxt) ctxt = NULL;
     g_autoptr(xmlDoc) doc = NULL;
     VhXmlFirstError first = { 0 };
+    const char *bad = NULL;
 
     if (len > G_MAXINT) {
         vh_xml_error(error, NULL, "the document is too large (%" G_GSIZE_FORMAT
                      " bytes)", len);
+        return NULL;
+    }
+    /* libvirt writes UTF-8; libxml2 would read bad bytes as Latin-1 and a
+     * NUL ends what a C string of the values holds. */
+    if (!g_utf8_validate(xml, (gssize) len, &bad)) {
+        vh_xml_error(error, NULL, "%s at byte %" G_GSIZE_FORMAT ": domain "
+                     "XML must be UTF-8 text",
+                     *bad ? "invalid UTF-8" : "a NUL byte",
+                     (gsize) (bad - xml));
         return NULL;
     }
     ctxt = xmlNewParserCtxt();
@@ -1171,11 +1211,20 @@ vh_domain_read_xml(const char *xml, gsize len, GError **error)
     /* Errors go to this parse only (no global handler), first one kept. */
     ctxt->_private = &first;
     ctxt->sax->serror = vh_xml_first_error;
+    ctxt->sax->internalSubset = vh_xml_doctype;
     /* No network, no entity expansion: the XML may come from anyone. */
     doc = xmlCtxtReadMemory(ctxt, xml, (int) len, "domain.xml", NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR |
                             XML_PARSE_NOWARNING);
     ctxt->_private = NULL;
+    if (first.doctype) {
+        g_free(first.message);
+        g_set_error(error, VH_QEMU_ERROR, VH_QEMU_ERROR_INVALID,
+                    "domain XML line %d: a <!DOCTYPE> is not accepted (it "
+                    "can declare entities); give the XML as libvirt writes "
+                    "it, without one", first.line);
+        return NULL;
+    }
     if (!doc || !ctxt->wellFormed) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);
 
@@ -1208,6 +1257,13 @@ vh_domain_def_parse(const char *xml, gsize len, GError **error)
     if (!doc)
         return NULL;
     root = xmlDocGetRootElement(doc);
+    if (root && root->ns) {
+        vh_xml_error(error, root, "the root element <%s> is in namespace "
+                     "'%s'; libvirt's <domain> has none",
+                     (const char *) root->name,
+                     root->ns->href ? (const char *) root->ns->href : "");
+        return NULL;
+    }
     if (!root || !vh_xml_is(root, "domain")) {
         vh_xml_error(error, root, "the root element is <%s>, not <domain>",
                      root ? (const char *) root->name : "");

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,6 +19,9 @@
 
 #include "vh-error.h"
 #include "vh-sysfs.h"
+
+/* How long a read waits for a FIFO's writer (trees made by hand, tests). */
+#define VH_SYSFS_STREAM_WAIT_MS 5000
 
 struct _VhSysfs {
     char *root;
@@ -237,7 +241,9 @@ vh_sysfs_open_read(const VhSysfs *sysfs, const char *relpath, int *ret_fd,
 
     if (!vh_sysfs_check_relpath(sysfs, relpath, error))
         return FALSE;
-    fd = vh_sysfs_openat(sysfs, relpath, O_RDONLY | O_NOFOLLOW);
+    /* O_NONBLOCK: sysfs and proc ignore it, but a FIFO planted in a tree
+     * opens at once and reads as empty instead of waiting for a writer. */
+    fd = vh_sysfs_openat(sysfs, relpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     if (fd == -ENOENT) {
         *ret_fd = -1;
         return TRUE;
@@ -285,6 +291,16 @@ vh_sysfs_read_limited(const VhSysfs *sysfs, const char *relpath, gsize max,
             g_byte_array_set_size(buf, (guint) have);
             if (saved_errno == EINTR)
                 continue;
+            /* Only a FIFO (opened O_NONBLOCK) says "not yet": wait for
+             * its writer a bounded time, never forever. */
+            if (saved_errno == EAGAIN) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int ready = poll(&pfd, 1, VH_SYSFS_STREAM_WAIT_MS);
+
+                if (ready > 0 || (ready < 0 && errno == EINTR))
+                    continue;
+                saved_errno = ready < 0 ? errno : ETIMEDOUT;
+            }
             close(fd);
             vh_sysfs_set_errno_error(sysfs, relpath, "read", saved_errno, error);
             return FALSE;
@@ -515,6 +531,34 @@ vh_sysfs_read_link(const VhSysfs *sysfs, const char *relpath,
     if (!vh_sysfs_read_target(sysfs, relpath, target, &absent, error))
         return FALSE;
     *ret_target = absent ? NULL : g_strdup(target);
+    return TRUE;
+}
+
+gboolean
+vh_sysfs_read_link_entry(const VhSysfs *sysfs, const char *relpath,
+                         const char *dir, char **ret_name, GError **error)
+{
+    g_autofree char *target = NULL;
+    gsize n = strlen(dir);
+    const char *name;
+
+    if (!vh_sysfs_resolve_link(sysfs, relpath, &target, error))
+        return FALSE;
+    if (!target) {
+        *ret_name = NULL;
+        return TRUE;
+    }
+    name = target + n;
+    if (strncmp(target, dir, n) != 0 || name[0] != '/' || !name[1] ||
+        strchr(name + 1, '/') || !vh_sysfs_exists(sysfs, target)) {
+        g_autofree char *path = vh_sysfs_describe(sysfs, relpath);
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "link %s points to %s, not to an entry of %s/%s: sysfs "
+                    "is inconsistent", path, target,
+                    vh_sysfs_get_root(sysfs), dir);
+        return FALSE;
+    }
+    *ret_name = g_strdup(name + 1);
     return TRUE;
 }
 
@@ -797,7 +841,9 @@ vh_sysfs_write(const VhSysfs *sysfs, const char *relpath, const char *value,
 
     if (!vh_sysfs_check_relpath(sysfs, relpath, error))
         return FALSE;
-    fd = vh_sysfs_openat(sysfs, relpath, O_WRONLY | O_NOFOLLOW | O_TRUNC);
+    /* O_NONBLOCK: a FIFO without a reader fails (ENXIO), never hangs. */
+    fd = vh_sysfs_openat(sysfs, relpath,
+                         O_WRONLY | O_NOFOLLOW | O_TRUNC | O_NONBLOCK);
     if (fd < 0) {
         vh_sysfs_set_errno_error(sysfs, relpath, "open for writing", -fd, error);
         return FALSE;

@@ -111,6 +111,19 @@ gboolean vh_sysfs_resolve_link(const VhSysfs *sysfs, const char *relpath,
                                char **ret_relpath, GError **error);
 
 /*
+ * The name of the entry of directory @dir (relative to the root) that the
+ * link @relpath points to: "bus/pci/devices/0000:01:02.0/driver" with @dir
+ * "bus/pci/drivers" gives "e1000".  NULL when the link is absent.  A link
+ * to anything else -- elsewhere, out of the root, a loop, an entry that
+ * does not exist -- is VH_SYSFS_ERROR_FAILED naming the link and where it
+ * points: the kernel makes no such link.  @sysfs is a root from
+ * vh_sysfs_new().  Free with g_free().
+ */
+gboolean vh_sysfs_read_link_entry(const VhSysfs *sysfs, const char *relpath,
+                                  const char *dir, char **ret_name,
+                                  GError **error);
+
+/*
  * @relpath resolved as the kernel would, following every link on the way
  * (also links in the middle, as "class/block/dm-0/slaves/sda2"), to a
  * normalized path relative to the root.  NULL when the path does not

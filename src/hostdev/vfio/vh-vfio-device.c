@@ -201,8 +201,12 @@ vh_vfio_device_open_address(const VhVfioOps *ops, gpointer ops_data,
     guint64 group_id;
 
     if (!vh_sysfs_exists(sysfs, dev_rel)) {
-        g_set_error(error, VH_VFIO_ERROR, VH_VFIO_ERROR_INVALID,
-                    "%s: no such PCI device", name);
+        /* As every other verb says it: a well-formed address of nothing
+         * is a failed lookup (exit 1), not bad usage. */
+        g_set_error(error, VH_VFIO_ERROR, VH_VFIO_ERROR_FAILED,
+                    "PCI device %s does not exist under %s/bus/pci/devices; "
+                    "list devices with `virt-hostdev nodedev-list`", name,
+                    vh_sysfs_get_root(sysfs));
         return NULL;
     }
     if (!vh_sysfs_read_link_name(sysfs, driver_rel, &driver, error) ||
