@@ -278,10 +278,10 @@ typedef struct {
 static const BadCase bad_cases[] = {
     { "not-xml", "<domain><name>x</name>", "not well-formed XML" },
     /* Found by fuzz-domain-xml: libxml2's message for bytes that are not
-     * UTF-8 spans two lines ("indicate encoding !\nBytes: 0x8E ..."). */
+     * UTF-8 spans two lines ("indicate encoding !\nBytes: 0x8E ...");
+     * such input is now refused before libxml2 sees it, on one line. */
     { "not-utf8", "<domain><name>x</name><uuid>1</\x8e\x8a\x96\x9b"
-      "</domain>", "Input is not proper UTF-8, indicate encoding !; Bytes: "
-      "0x8E 0x8A 0x96 0x9B" },
+      "</domain>", "invalid UTF-8 at byte 31: domain XML must be UTF-8 text" },
     { "root", "<network><name>x</name></network>", "not <domain>" },
     /* Found by fuzz-domain-xml: a quoted value that holds a newline. */
     { "newline-in-value", "<domain><name>x</name><uuid>6f1b2c3d-4e5f\n"
