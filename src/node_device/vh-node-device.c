@@ -268,7 +268,9 @@ vh_node_device_load_ids(VhNodeDevice *dev, const VhSysfs *dir,
     }
     if (names) {
         dev->vendor_name = vh_pci_names_vendor(names, dev->vendor);
-        dev->product_name = vh_pci_names_device(names, dev->vendor, dev->device);
+        dev->product_name = vh_pci_names_device(names, dev->vendor, dev->device,
+                                                dev->subsystem_vendor,
+                                                dev->subsystem_device);
     }
 }
 
