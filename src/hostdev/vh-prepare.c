@@ -328,11 +328,15 @@ vh_hostdev_prepare(const VhHostdev *h, const char *owner,
     g_autoptr(GPtrArray) unmanaged = g_ptr_array_new();
     g_autoptr(GArray) groups = g_array_new(FALSE, FALSE, sizeof(guint));
     g_autoptr(GPtrArray) checked = NULL;
+    g_autofree VhPciAddress *addrs = g_new0(VhPciAddress, MAX(n, 1));
     guint i;
 
     if (!vh_prepare_check_owner(owner, error))
         return FALSE;
-    if (!vh_hostdev_begin(h, &st, error))
+    for (i = 0; i < n; i++)
+        addrs[i] = devs[i].addr;
+    /* Only the groups of the domain's devices are read. */
+    if (!vh_hostdev_begin(h, &st, addrs, n, error))
         return FALSE;
     if (!vh_prepare_sort_devices(&st, owner, devs, n, managed, unmanaged,
                                  groups, error))
@@ -519,7 +523,7 @@ vh_hostdev_release(const VhHostdev *h, const char *owner, VhPrepareFlags flags,
 
     if (!vh_prepare_check_owner(owner, error))
         return FALSE;
-    if (!vh_hostdev_begin(h, &st, error))
+    if (!vh_hostdev_begin(h, &st, NULL, 0, error))
         return FALSE;
     plan = vh_plan_new();
     journal = vh_prepare_journal_new("release", owner, st.registry);

@@ -589,6 +589,90 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
     return g_steal_pointer(&list);
 }
 
+/*
+ * Load bus/pci/devices/@name into @list unless it is there already.  A
+ * device that cannot be read (gone, not a directory) is left out.
+ */
+static VhNodeDevice *
+vh_node_device_list_add_named(VhNodeDeviceList *list, const VhSysfs *sysfs,
+                              const VhSysfs *devices, const char *name,
+                              VhPciNames *names, VhNodeDeviceScanFlags flags)
+{
+    g_autoptr(GError) err = NULL;
+    VhNodeDevice *dev;
+    VhPciAddress addr;
+
+    if (g_hash_table_contains(list->by_address, name))
+        return NULL;
+    if (!vh_node_device_parse_canonical(name, &addr)) {
+        g_debug("skipping %s: not a canonical PCI address", name);
+        return NULL;
+    }
+    if (!(dev = vh_node_device_load(sysfs, devices, name, &addr, names, flags,
+                                    &err))) {
+        g_debug("skipping %s: %s", name, err->message);
+        return NULL;
+    }
+    g_ptr_array_add(list->devices, dev);
+    /* Indexed again, sorted, at the end; here only against repeats. */
+    g_hash_table_insert(list->by_address, g_strdup(name), dev);
+    return dev;
+}
+
+VhNodeDeviceList *
+vh_node_device_list_scan_groups(const VhSysfs *sysfs,
+                                const VhPciAddress *addrs, guint n_addrs,
+                                VhNodeDeviceScanFlags flags, GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = g_new0(VhNodeDeviceList, 1);
+    g_autoptr(VhPciNames) names = NULL;
+    g_autoptr(VhSysfs) devices = NULL;
+    g_autoptr(GError) err = NULL;
+    guint i;
+    guint j;
+
+    list->root = g_strdup(vh_sysfs_get_root(sysfs));
+    list->devices = g_ptr_array_new_with_free_func((GDestroyNotify) vh_node_device_free);
+    list->by_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    list->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                         (GDestroyNotify) g_ptr_array_unref);
+    if (flags & VH_NODE_DEVICE_SCAN_NAMES)
+        names = vh_pci_names_new();
+
+    if (!(devices = vh_sysfs_open_subdir(sysfs, "bus/pci/devices", &err))) {
+        if (!g_error_matches(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND)) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return NULL;
+        }
+        return g_steal_pointer(&list);  /* no PCI bus: nothing is found */
+    }
+    for (i = 0; i < n_addrs; i++) {
+        char name[VH_PCI_ADDRESS_BUFLEN];
+        g_autofree char *members_dir = NULL;
+        g_autoptr(GPtrArray) members = NULL;
+        VhNodeDevice *dev;
+
+        vh_pci_address_format(&addrs[i], name);
+        if (!(dev = vh_node_device_list_add_named(list, sysfs, devices, name,
+                                                  names, flags)) ||
+            !dev->has_group)
+            continue;
+        members_dir = g_strdup_printf("kernel/iommu_groups/%u/devices",
+                                      dev->group);
+        if (!vh_sysfs_list(sysfs, members_dir, &members, error)) {
+            g_prefix_error(error, "cannot list the IOMMU group of %s: ", name);
+            return NULL;
+        }
+        for (j = 0; members && j < members->len; j++)
+            vh_node_device_list_add_named(list, sysfs, devices,
+                                          g_ptr_array_index(members, j),
+                                          names, flags);
+    }
+    g_hash_table_remove_all(list->by_address);
+    vh_node_device_list_index(list);
+    return g_steal_pointer(&list);
+}
+
 VhNodeDevice *
 vh_node_device_list_lookup(const VhNodeDeviceList *list,
                            const VhPciAddress *addr)
