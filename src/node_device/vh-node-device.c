@@ -255,9 +255,7 @@ static void
 vh_node_device_load_names(VhNodeDevice *dev, VhPciNames *names)
 {
     dev->vendor_name = vh_pci_names_vendor(names, dev->vendor);
-    dev->product_name = vh_pci_names_device(names, dev->vendor, dev->device,
-                                            dev->subsystem_vendor,
-                                            dev->subsystem_device);
+    dev->product_name = vh_pci_names_device(names, dev->vendor, dev->device);
 }
 
 static void
