@@ -627,6 +627,8 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
     }
     if (!vh_sysfs_list(devices, "", &entries, error))
         return NULL;
+    if (!entries)               /* gone since it was opened */
+        return g_steal_pointer(&list);
 
     /* The listing in contiguous parts, one thread each (the first is this
      * one); their devices are joined in listing order. */
