@@ -585,13 +585,6 @@ vh_node_device_scan_part(gpointer data)
     return NULL;
 }
 
-static gpointer
-vh_node_device_scan_load_names(gpointer names)
-{
-    vh_pci_names_load(names);
-    return NULL;
-}
-
 /* How many threads read @n devices: the sysfs work is all syscalls, which
  * run side by side on as many processors as the caller may use. */
 static guint
@@ -613,7 +606,6 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
     g_autoptr(GError) err = NULL;
     VhNodeDeviceScanPart parts[VH_NODE_DEVICE_SCAN_MAX_THREADS];
     GThread *threads[VH_NODE_DEVICE_SCAN_MAX_THREADS] = { NULL };
-    GThread *names_thread = NULL;
     guint n_parts;
     guint i;
     guint j;
@@ -652,18 +644,6 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
             .found = g_ptr_array_new(),
         };
     }
-    /* The name database is parsed (CPU only) while the devices are read
-     * (syscalls): in a thread of its own, which owns @names until joined. */
-    if (flags & VH_NODE_DEVICE_SCAN_NAMES) {
-        g_autoptr(GError) thread_err = NULL;
-
-        names = vh_pci_names_new();
-        names_thread = g_thread_try_new("vh-names",
-                                        vh_node_device_scan_load_names,
-                                        names, &thread_err);
-        if (!names_thread)      /* no thread: loaded on the first lookup */
-            g_debug("loading names later: %s", thread_err->message);
-    }
     for (i = 1; i < n_parts; i++) {
         g_autoptr(GError) thread_err = NULL;
 
@@ -679,8 +659,6 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
         else
             vh_node_device_scan_part(&parts[i]);
     }
-    if (names_thread)
-        g_thread_join(names_thread);
     for (i = 0; i < n_parts; i++) {
         for (j = 0; j < parts[i].found->len; j++)
             g_ptr_array_add(list->devices, g_ptr_array_index(parts[i].found, j));
@@ -689,7 +667,8 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
 
     /* Names in this thread: a scan asks about the same few ids again and
      * again, and the database answers from its cache. */
-    if (names) {
+    if (flags & VH_NODE_DEVICE_SCAN_NAMES) {
+        names = vh_pci_names_new();
         for (i = 0; i < list->devices->len; i++)
             vh_node_device_load_names(g_ptr_array_index(list->devices, i), names);
     }

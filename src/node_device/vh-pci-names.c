@@ -75,16 +75,6 @@ vh_pci_names_free(VhPciNames *names)
     g_free(names);
 }
 
-void
-vh_pci_names_load(VhPciNames *names)
-{
-    /* What the first pci_lookup_name() would do; a database that cannot
-     * be read leaves every name unknown, then as now. */
-    if (!pci_load_name_list(names->pacc))
-        g_debug("cannot read the PCI ID database %s",
-                names->pacc->id_file_name);
-}
-
 /* The remembered answer for @key, or the one libpci gives (NULL: unknown). */
 static char *
 vh_pci_names_lookup(VhPciNames *names, guint64 key, int flags, int vendor,

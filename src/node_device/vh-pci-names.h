@@ -20,11 +20,6 @@ VhPciNames *vh_pci_names_new(void);
 void vh_pci_names_free(VhPciNames *names);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhPciNames, vh_pci_names_free)
 
-/* Read the whole database now (libpci parses all of pci.ids on the first
- * lookup).  A scan calls it in a thread of its own while it reads sysfs;
- * @names must not be used by another thread until it returns. */
-void vh_pci_names_load(VhPciNames *names);
-
 /* Newly allocated names, or NULL when the database does not know the id.
  * Free with g_free(). */
 char *vh_pci_names_vendor(VhPciNames *names, guint16 vendor);
