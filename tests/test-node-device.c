@@ -153,6 +153,91 @@ test_scan_sriov(void)
     g_assert_cmpstr(vf->devpath, ==, "devices/pci0001:00/0001:00:02.1");
 }
 
+/* Enough devices for the scan to split the listing between threads (when
+ * the machine has two processors or more): every device is read once, the
+ * list comes out sorted, groups and names are whole. */
+static void
+test_scan_many(void)
+{
+    g_auto(Tree) t = { 0 };
+    g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(g_free);
+    g_autofree VhFakePciDevice *devs = g_new0(VhFakePciDevice, 256);
+    guint i;
+
+    for (i = 0; i < 256; i++) {
+        char *addr = g_strdup_printf("0000:00:%02x.%x", i / 8, i % 8);
+
+        g_ptr_array_add(addrs, addr);
+        devs[i] = (VhFakePciDevice) VH_FAKE_PCI(addr, 0x8086, 0x10d3, 0x020000,
+                                                .group = (int) (i / 2),
+                                                .numa_node = (int) (i % 2),
+                                                .driver = "e1000e");
+    }
+    tree_load(&t, devs, 256, VH_NODE_DEVICE_SCAN_NAMES);
+    g_assert_cmpuint(t.list->devices->len, ==, 256);
+    for (i = 0; i < 256; i++) {
+        const VhNodeDevice *dev = g_ptr_array_index(t.list->devices, i);
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+        GPtrArray *members;
+
+        g_assert_cmpstr(vh_pci_address_format(&dev->addr, buf), ==,
+                        g_ptr_array_index(addrs, i));
+        g_assert_true(dev == tree_dev(&t, g_ptr_array_index(addrs, i)));
+        g_assert_cmpuint(dev->group, ==, i / 2);
+        g_assert_cmpint(dev->numa_node, ==, (int) (i % 2));
+        g_assert_cmpstr(dev->driver, ==, "e1000e");
+        members = vh_node_device_list_group(t.list, dev);
+        g_assert_nonnull(members);
+        g_assert_cmpuint(members->len, ==, 2);
+        g_assert_true(g_ptr_array_index(members, i % 2) == dev);
+        /* The same name from the database for every device, or none. */
+        g_assert_cmpstr(dev->vendor_name, ==,
+                        ((const VhNodeDevice *) g_ptr_array_index(t.list->devices, 0))->vendor_name);
+    }
+}
+
+/* An operation reads only the groups of its devices. */
+static void
+test_scan_groups(void)
+{
+    g_auto(Tree) t = { 0 };
+    g_autoptr(VhNodeDeviceList) list = NULL;
+    g_autoptr(GError) err = NULL;
+    VhPciAddress addrs[3];
+    char buf[VH_PCI_ADDRESS_BUFLEN];
+    guint i;
+
+    tree_load(&t, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed), 0);
+    g_assert_true(vh_pci_address_parse("0000:01:01.0", &addrs[0], NULL));
+    g_assert_true(vh_pci_address_parse("0000:00:03.0", &addrs[1], NULL));
+    g_assert_true(vh_pci_address_parse("0000:07:00.0", &addrs[2], NULL));
+    list = vh_node_device_list_scan_groups(t.sysfs, addrs, G_N_ELEMENTS(addrs),
+                                           0, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(list);
+    /* Group 4 (bridge 00:04.0, 01:01.0, 01:02.0) and 00:03.0's group 3;
+     * 07:00.0 does not exist. */
+    {
+        const char *expect[] = { "0000:00:03.0", "0000:00:04.0",
+                                 "0000:01:01.0", "0000:01:02.0" };
+
+        g_assert_cmpuint(list->devices->len, ==, G_N_ELEMENTS(expect));
+        for (i = 0; i < G_N_ELEMENTS(expect); i++) {
+            const VhNodeDevice *dev = g_ptr_array_index(list->devices, i);
+            const VhNodeDevice *full = vh_node_device_list_lookup(t.list, &dev->addr);
+
+            g_assert_cmpstr(vh_pci_address_format(&dev->addr, buf), ==, expect[i]);
+            g_assert_nonnull(full);
+            g_assert_cmpstr(dev->driver, ==, full->driver);
+            g_assert_cmpuint(dev->group, ==, full->group);
+            g_assert_cmpuint(vh_node_device_list_group(list, dev)->len, ==,
+                             vh_node_device_list_group(t.list, full)->len);
+        }
+    }
+    g_assert_null(vh_node_device_list_find(list, &addrs[2], &err));
+    g_assert_error(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND);
+}
+
 /* Odd and missing files: the device stays listed, the field is left out. */
 static void
 test_scan_odd_files(void)
@@ -801,6 +886,8 @@ main(int argc, char **argv)
     g_test_add_func("/node-device/scan/testbed", test_scan_testbed);
     g_test_add_func("/node-device/scan/names", test_scan_names);
     g_test_add_func("/node-device/scan/sriov", test_scan_sriov);
+    g_test_add_func("/node-device/scan/many", test_scan_many);
+    g_test_add_func("/node-device/scan/groups", test_scan_groups);
     g_test_add_func("/node-device/scan/odd-files", test_scan_odd_files);
     g_test_add_func("/node-device/iommu-group/viability", test_viability);
     g_test_add_func("/node-device/config-space", test_config_space);

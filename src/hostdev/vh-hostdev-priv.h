@@ -25,9 +25,12 @@ void vh_hostdev_state_clear(VhHostdevState *st);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VhHostdevState, vh_hostdev_state_clear)
 
 /* Lock the state dir, refuse while an interrupted operation waits for
- * `recover`, read the registry and every PCI device.  @st is cleared by
- * vh_hostdev_state_clear() (g_auto) on success and failure alike. */
+ * `recover`, read the registry and the PCI devices: with @addrs, only the
+ * IOMMU groups of those @n_addrs devices (vh_node_device_list_scan_groups());
+ * with NULL, every one.  @st is cleared by vh_hostdev_state_clear() (g_auto)
+ * on success and failure alike. */
 gboolean vh_hostdev_begin(const VhHostdev *h, VhHostdevState *st,
+                          const VhPciAddress *addrs, guint n_addrs,
                           GError **error);
 
 /* Plans (vh-hostdev.c). */

@@ -386,7 +386,8 @@ vh_hostdev_state_clear(VhHostdevState *st)
 
 /* Lock, refuse while an interrupted operation waits, read everything. */
 gboolean
-vh_hostdev_begin(const VhHostdev *h, VhHostdevState *st, GError **error)
+vh_hostdev_begin(const VhHostdev *h, VhHostdevState *st,
+                 const VhPciAddress *addrs, guint n_addrs, GError **error)
 {
     g_autoptr(VhJournal) pending = NULL;
 
@@ -404,7 +405,11 @@ vh_hostdev_begin(const VhHostdev *h, VhHostdevState *st, GError **error)
     }
     if (!(st->registry = vh_registry_load(h->state_dir, error)))
         return FALSE;
-    st->list = vh_node_device_list_scan(h->sysfs, 0, error);
+    /* An operation on a few devices reads only their groups: the peers it
+     * holds or gives back, and the blockers it names, are all in them. */
+    st->list = addrs ? vh_node_device_list_scan_groups(h->sysfs, addrs, n_addrs,
+                                                       0, error)
+                     : vh_node_device_list_scan(h->sysfs, 0, error);
     return st->list != NULL;
 }
 
@@ -629,7 +634,7 @@ vh_hostdev_detach_many(const VhHostdev *h, const VhPciAddress *addrs,
         return FALSE;
     }
     g_return_val_if_fail(n_addrs > 0, FALSE);
-    if (!vh_hostdev_begin(h, &st, error))
+    if (!vh_hostdev_begin(h, &st, addrs, n_addrs, error))
         return FALSE;
 
     journal = vh_journal_new("detach", owner);
@@ -745,7 +750,7 @@ vh_hostdev_reattach_many(const VhHostdev *h, const VhPciAddress *addrs,
     guint j;
 
     g_return_val_if_fail(n_addrs > 0, FALSE);
-    if (!vh_hostdev_begin(h, &st, error))
+    if (!vh_hostdev_begin(h, &st, addrs, n_addrs, error))
         return FALSE;
     for (i = 0; i < n_addrs; i++) {
         const VhRegistryEntry *entry = vh_registry_lookup(st.registry, &addrs[i]);
@@ -854,7 +859,7 @@ vh_hostdev_reattach_force(const VhHostdev *h, const VhPciAddress *addr,
     char buf[VH_PCI_ADDRESS_BUFLEN];
     guint i;
 
-    if (!vh_hostdev_begin(h, &st, error))
+    if (!vh_hostdev_begin(h, &st, addr, 1, error))
         return FALSE;
     if (!(dev = vh_node_device_list_find(st.list, addr, error)))
         return FALSE;

@@ -387,11 +387,15 @@ vh_hostdev_prepare(const VhHostdev *h, const char *owner,
     g_autoptr(VhPlan) plan = NULL;
     g_autoptr(VhJournal) journal = NULL;
     g_autoptr(GPtrArray) checked = NULL;
+    g_autofree VhPciAddress *addrs = g_new0(VhPciAddress, MAX(n, 1));
     guint i;
 
     if (!vh_prepare_check_owner(owner, error))
         return FALSE;
-    if (!vh_hostdev_begin(h, &st, error))
+    for (i = 0; i < n; i++)
+        addrs[i] = devs[i].addr;
+    /* Only the groups of the domain's devices are read. */
+    if (!vh_hostdev_begin(h, &st, addrs, n, error))
         return FALSE;
     if (!vh_prepare_build(&st, owner, devs, n, flags, &plan, &journal,
                           &checked, error))
@@ -567,7 +571,7 @@ vh_hostdev_release(const VhHostdev *h, const char *owner, VhPrepareFlags flags,
 
     if (!vh_prepare_check_owner(owner, error))
         return FALSE;
-    if (!vh_hostdev_begin(h, &st, error))
+    if (!vh_hostdev_begin(h, &st, NULL, 0, error))
         return FALSE;
     plan = vh_plan_new();
     journal = vh_prepare_journal_new("release", owner, st.registry);

@@ -310,7 +310,7 @@ vh_hostdev_reset(const VhHostdev *h, const VhPciAddress *addr,
     const VhNodeDevice *dev;
     char buf[VH_PCI_ADDRESS_BUFLEN];
 
-    if (!vh_hostdev_begin(h, &st, error))
+    if (!vh_hostdev_begin(h, &st, NULL, 0, error))
         return FALSE;
     if (!(dev = vh_node_device_list_find(st.list, addr, error)))
         return FALSE;

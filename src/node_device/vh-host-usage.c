@@ -31,11 +31,13 @@ typedef struct {
 
 typedef struct {
     VhHostUse pub;          /* lookups hand out &entry->pub */
-    const VhHostUsageDevice *owner;
+    char *owner_devdir;     /* "devices/pci0000:00/0000:00:1c.0/0000:02:00.0" */
 } VhHostUseEntry;
 
 struct _VhHostUsage {
-    GPtrArray *devices;     /* VhHostUsageDevice */
+    /* VhHostUsageDevice, every PCI device; read only when a firmware
+     * framebuffer needs the boot VGA device (NULL until then). */
+    GPtrArray *devices;
     GPtrArray *uses;        /* VhHostUseEntry, in scan order */
 };
 
@@ -69,6 +71,7 @@ vh_host_use_entry_free(gpointer data)
     g_free(entry->pub.what);
     g_free(entry->pub.detail);
     g_free(entry->pub.via);
+    g_free(entry->owner_devdir);
     g_free(entry);
 }
 
@@ -100,15 +103,6 @@ vh_host_usage_basename(const char *path)
     const char *slash = strrchr(path, '/');
 
     return slash ? slash + 1 : path;
-}
-
-static gboolean
-vh_host_usage_is_below(const char *path, const char *dir)
-{
-    gsize len = strlen(dir);
-
-    return strncmp(path, dir, len) == 0 &&
-           (path[len] == '\0' || path[len] == '/');
 }
 
 /* ---- Reading /proc ------------------------------------------------------ */
@@ -301,35 +295,76 @@ vh_host_usage_load_devices(VhHostUsageScan *scan, GError **error)
     return TRUE;
 }
 
-/* The deepest PCI device @devpath lies under, or NULL. */
-static const VhHostUsageDevice *
-vh_host_usage_owner(const VhHostUsage *usage, const char *devpath)
+/*
+ * The component at @comp (@len bytes) of a device path is a PCI device's
+ * directory: the kernel names those by their canonical address
+ * ("0000:02:00.0"), which nothing else in devices/ is named like.
+ */
+static gboolean
+vh_host_usage_component_address(const char *comp, gsize len,
+                                VhPciAddress *ret_addr)
 {
-    const VhHostUsageDevice *best = NULL;
-    guint i;
+    char name[VH_PCI_ADDRESS_BUFLEN];
+    char canonical[VH_PCI_ADDRESS_BUFLEN];
+    VhPciAddress addr;
 
-    for (i = 0; i < usage->devices->len; i++) {
-        const VhHostUsageDevice *dev = usage->devices->pdata[i];
-
-        if (vh_host_usage_is_below(devpath, dev->devdir) &&
-            (!best || strlen(dev->devdir) > strlen(best->devdir)))
-            best = dev;
-    }
-    return best;
+    if (len == 0 || len >= sizeof(name))
+        return FALSE;
+    memcpy(name, comp, len);
+    name[len] = '\0';
+    if (!vh_pci_address_parse(name, &addr, NULL) ||
+        !g_str_equal(vh_pci_address_format(&addr, canonical), name))
+        return FALSE;
+    *ret_addr = addr;
+    return TRUE;
 }
 
-static const VhHostUsageDevice *
-vh_host_usage_find_device(const VhHostUsage *usage, const VhPciAddress *addr)
+/*
+ * The deepest PCI device @devpath (resolved, "devices/...") lies under: its
+ * address and the length of its directory's path in @devpath.  Read from
+ * the path itself, since a PCI device's children (and a bridge's devices)
+ * are directories below its own: no PCI device is listed for this.
+ */
+static gboolean
+vh_host_usage_owner(const char *devpath, VhPciAddress *ret_addr,
+                    gsize *ret_len)
 {
-    guint i;
+    const char *p = devpath;
+    gboolean found = FALSE;
 
-    for (i = 0; i < usage->devices->len; i++) {
-        const VhHostUsageDevice *dev = usage->devices->pdata[i];
+    if (!g_str_has_prefix(devpath, "devices/"))
+        return FALSE;
+    while (*p) {
+        const char *end = strchrnul(p, '/');
+        VhPciAddress addr;
 
-        if (vh_pci_address_equal(&dev->addr, addr))
-            return dev;
+        if (vh_host_usage_component_address(p, (gsize) (end - p), &addr)) {
+            *ret_addr = addr;
+            *ret_len = (gsize) (end - devpath);
+            found = TRUE;
+        }
+        p = *end ? end + 1 : end;
     }
-    return NULL;
+    return found;
+}
+
+/* TRUE when @addr is a component of @devdir: the device at @devdir is
+ * @addr or sits below it (behind it, for a bridge). */
+static gboolean
+vh_host_usage_path_has(const char *devdir, const VhPciAddress *addr)
+{
+    const char *p = devdir;
+
+    while (*p) {
+        const char *end = strchrnul(p, '/');
+        VhPciAddress comp;
+
+        if (vh_host_usage_component_address(p, (gsize) (end - p), &comp) &&
+            vh_pci_address_equal(&comp, addr))
+            return TRUE;
+        p = *end ? end + 1 : end;
+    }
+    return FALSE;
 }
 
 /* Record a use carried by the sysfs node @devpath, if a PCI device holds
@@ -339,25 +374,26 @@ vh_host_usage_add(VhHostUsageScan *scan, const char *devpath,
                   VhHostUseKind kind, const char *what, const char *detail,
                   const char *via)
 {
-    const VhHostUsageDevice *owner = vh_host_usage_owner(scan->usage, devpath);
     char addrbuf[VH_PCI_ADDRESS_BUFLEN];
     g_autofree char *text = NULL;
     VhHostUseEntry *entry;
+    VhPciAddress owner;
+    gsize owner_len = 0;
     char *key;
 
-    if (!owner) {
+    if (!vh_host_usage_owner(devpath, &owner, &owner_len)) {
         g_debug("%s is on no PCI device", devpath);
         return;
     }
-    vh_pci_address_format(&owner->addr, addrbuf);
+    vh_pci_address_format(&owner, addrbuf);
     key = g_strdup_printf("%s\t%d\t%s\t%s\t%s", addrbuf, kind, what,
                           detail ? detail : "", via ? via : "");
     if (!g_hash_table_add(scan->seen, key))
         return;
 
     entry = g_new0(VhHostUseEntry, 1);
-    entry->owner = owner;
-    entry->pub.addr = owner->addr;
+    entry->owner_devdir = g_strndup(devpath, owner_len);
+    entry->pub.addr = owner;
     entry->pub.kind = kind;
     entry->pub.what = g_strdup(what);
     entry->pub.detail = g_strdup(detail);
@@ -805,6 +841,11 @@ vh_host_usage_boot_vga(VhHostUsageScan *scan,
 {
     guint i;
 
+    if (!scan->usage->devices) {
+        scan->usage->devices = g_ptr_array_new_with_free_func(vh_host_usage_device_free);
+        if (!vh_host_usage_load_devices(scan, error))
+            return FALSE;
+    }
     for (i = 0; i < scan->usage->devices->len; i++) {
         const VhHostUsageDevice *dev = scan->usage->devices->pdata[i];
         g_autofree char *relpath = g_strdup_printf("%s/boot_vga", dev->devdir);
@@ -836,6 +877,8 @@ vh_host_usage_scan_consoles(VhHostUsageScan *scan, GError **error)
         g_autofree char *relpath = NULL;
         g_autofree char *devpath = NULL;
         const VhHostUsageDevice *vga = NULL;
+        VhPciAddress owner;
+        gsize owner_len;
 
         /* fbcon lives here too and is no framebuffer. */
         if (!g_str_has_prefix(name, "fb") || !name[2] ||
@@ -846,7 +889,7 @@ vh_host_usage_scan_consoles(VhHostUsageScan *scan, GError **error)
             return FALSE;
         if (!devpath)
             continue;
-        if (vh_host_usage_owner(scan->usage, devpath)) {
+        if (vh_host_usage_owner(devpath, &owner, &owner_len)) {
             vh_host_usage_add(scan, devpath, VH_HOST_USE_CONSOLE, name, NULL,
                               NULL);
             continue;
@@ -879,24 +922,23 @@ vh_host_usage_scan(const VhSysfs *sysfs, const VhSysfs *proc, GError **error)
         .seen = seen,
     };
 
-    usage->devices = g_ptr_array_new_with_free_func(vh_host_usage_device_free);
     usage->uses = g_ptr_array_new_with_free_func(vh_host_use_entry_free);
 
-    /* Step 1: where each PCI device sits in the device tree. */
-    if (!vh_host_usage_load_devices(&scan, error) ||
-        /* Step 2: block devices the host has mounted or swaps on. */
-        !vh_host_usage_scan_file(&scan, "self/mountinfo",
+    /* Each use is attributed to the PCI devices on its resolved sysfs
+     * path (vh_host_usage_owner()): no PCI device is read for that. */
+    /* Step 1: block devices the host has mounted or swaps on. */
+    if (!vh_host_usage_scan_file(&scan, "self/mountinfo",
                                  vh_host_usage_scan_mount, error) ||
         !vh_host_usage_scan_file(&scan, "swaps",
                                  vh_host_usage_scan_swap, error) ||
-        /* Step 3: interfaces the host is reached by. */
+        /* Step 2: interfaces the host is reached by. */
         !vh_host_usage_scan_file(&scan, "net/route",
                                  vh_host_usage_scan_route4, error) ||
         !vh_host_usage_scan_file(&scan, "net/ipv6_route",
                                  vh_host_usage_scan_route6, error) ||
         !vh_host_usage_scan_file(&scan, "net/if_inet6",
                                  vh_host_usage_scan_inet6, error) ||
-        /* Step 4: the console. */
+        /* Step 3: the console. */
         !vh_host_usage_scan_consoles(&scan, error)) {
         g_prefix_error(error, "cannot tell which devices the host uses: ");
         return NULL;
@@ -908,13 +950,12 @@ GPtrArray *
 vh_host_usage_lookup(const VhHostUsage *usage, const VhPciAddress *addr)
 {
     GPtrArray *uses = g_ptr_array_new();
-    const VhHostUsageDevice *dev = vh_host_usage_find_device(usage, addr);
     guint i;
 
-    for (i = 0; dev && i < usage->uses->len; i++) {
+    for (i = 0; i < usage->uses->len; i++) {
         VhHostUseEntry *entry = usage->uses->pdata[i];
 
-        if (vh_host_usage_is_below(entry->owner->devdir, dev->devdir))
+        if (vh_host_usage_path_has(entry->owner_devdir, addr))
             g_ptr_array_add(uses, &entry->pub);
     }
     return uses;

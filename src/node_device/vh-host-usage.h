@@ -15,8 +15,12 @@
  *          (the caller's mount and network namespaces), each to its end.
  *          mountinfo rather than mounts: its device numbers find the disk
  *          of a "/dev/root" or /dev/disk/by-uuid/... source too.
- *   sysfs: bus/pci/devices, dev/block, class/block, class/net,
- *          class/graphics and the links below them
+ *   sysfs: dev/block, class/block, class/net, class/graphics and the
+ *          links below them; bus/pci/devices only for a firmware
+ *          framebuffer (to find the boot VGA device).  A use belongs to
+ *          the PCI devices named on its resolved path ("devices/pci0000:00/
+ *          0000:00:1c.0/0000:02:00.0/nvme/nvme0"): the deepest one carries
+ *          it, the bridges above it have it below them.
  * A missing proc file means "none of that kind"; a malformed line is
  * skipped.  Sysfs links that resolve outside the sysfs root are ignored.
  *

@@ -268,6 +268,13 @@ vh_node_device_load_uevent(VhNodeDevice *dev, const VhSysfs *dir)
 }
 
 static void
+vh_node_device_load_names(VhNodeDevice *dev, VhPciNames *names)
+{
+    dev->vendor_name = vh_pci_names_vendor(names, dev->vendor);
+    dev->product_name = vh_pci_names_device(names, dev->vendor, dev->device);
+}
+
+static void
 vh_node_device_load_ids(VhNodeDevice *dev, const VhSysfs *dir,
                         VhPciNames *names)
 {
@@ -282,10 +289,8 @@ vh_node_device_load_ids(VhNodeDevice *dev, const VhSysfs *dir,
         dev->subsystem_device =
             (guint16) vh_node_device_read_int(dir, "subsystem_device", 0);
     }
-    if (names) {
-        dev->vendor_name = vh_pci_names_vendor(names, dev->vendor);
-        dev->product_name = vh_pci_names_device(names, dev->vendor, dev->device);
-    }
+    if (names)
+        vh_node_device_load_names(dev, names);
 }
 
 static void
@@ -561,6 +566,61 @@ vh_node_device_list_index(VhNodeDeviceList *list)
     }
 }
 
+/* Devices per scanning thread at least: below that a thread's start costs
+ * more than it saves.  More threads than processors only wait. */
+#define VH_NODE_DEVICE_SCAN_PER_THREAD 64
+#define VH_NODE_DEVICE_SCAN_MAX_THREADS 8
+
+/* One thread's share of a scan: entries [start, end) of the listing. */
+typedef struct {
+    const VhSysfs *sysfs;
+    const VhSysfs *devices;
+    const GPtrArray *entries;
+    guint start;
+    guint end;
+    VhNodeDeviceScanFlags flags;
+    GPtrArray *found;           /* VhNodeDevice *, owned */
+} VhNodeDeviceScanPart;
+
+/* Reads the devices of @data (a VhNodeDeviceScanPart) without their names:
+ * the name database is not shared between threads. */
+static gpointer
+vh_node_device_scan_part(gpointer data)
+{
+    VhNodeDeviceScanPart *part = data;
+    guint i;
+
+    for (i = part->start; i < part->end; i++) {
+        const char *entry = g_ptr_array_index(part->entries, i);
+        g_autoptr(GError) err = NULL;
+        VhNodeDevice *dev;
+        VhPciAddress addr;
+
+        if (!vh_node_device_parse_canonical(entry, &addr)) {
+            g_debug("skipping bus/pci/devices/%s: not a PCI address", entry);
+            continue;
+        }
+        if (!(dev = vh_node_device_load(part->sysfs, part->devices, entry,
+                                        &addr, NULL, part->flags, &err))) {
+            /* Gone since the listing (hot unplug), or not a directory. */
+            g_debug("skipping %s: %s", entry, err->message);
+            continue;
+        }
+        g_ptr_array_add(part->found, dev);
+    }
+    return NULL;
+}
+
+/* How many threads read @n devices: the sysfs work is all syscalls, which
+ * run side by side on as many processors as the caller may use. */
+static guint
+vh_node_device_scan_threads(guint n)
+{
+    guint threads = MIN(g_get_num_processors(), VH_NODE_DEVICE_SCAN_MAX_THREADS);
+
+    return CLAMP(n / VH_NODE_DEVICE_SCAN_PER_THREAD, 1, MAX(threads, 1));
+}
+
 VhNodeDeviceList *
 vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
                          GError **error)
@@ -570,7 +630,119 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
     g_autoptr(GPtrArray) entries = NULL;
     g_autoptr(VhSysfs) devices = NULL;
     g_autoptr(GError) err = NULL;
+    VhNodeDeviceScanPart parts[VH_NODE_DEVICE_SCAN_MAX_THREADS];
+    GThread *threads[VH_NODE_DEVICE_SCAN_MAX_THREADS] = { NULL };
+    guint n_parts;
     guint i;
+    guint j;
+
+    list->root = g_strdup(vh_sysfs_get_root(sysfs));
+    list->devices = g_ptr_array_new_with_free_func((GDestroyNotify) vh_node_device_free);
+    list->by_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    list->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                         (GDestroyNotify) g_ptr_array_unref);
+
+    /* Kept open for the whole scan: one readlinkat() per device there
+     * instead of a walk from the root. */
+    if (!(devices = vh_sysfs_open_subdir(sysfs, "bus/pci/devices", &err))) {
+        if (!g_error_matches(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND)) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return NULL;
+        }
+        return g_steal_pointer(&list);
+    }
+    if (!vh_sysfs_list(devices, "", &entries, error))
+        return NULL;
+    if (!entries)               /* gone since it was opened */
+        return g_steal_pointer(&list);
+
+    /* The listing in contiguous parts, one thread each (the first is this
+     * one); their devices are joined in listing order. */
+    n_parts = vh_node_device_scan_threads(entries->len);
+    for (i = 0; i < n_parts; i++) {
+        parts[i] = (VhNodeDeviceScanPart) {
+            .sysfs = sysfs,
+            .devices = devices,
+            .entries = entries,
+            .start = (guint) ((guint64) entries->len * i / n_parts),
+            .end = (guint) ((guint64) entries->len * (i + 1) / n_parts),
+            .flags = flags,
+            .found = g_ptr_array_new(),
+        };
+    }
+    for (i = 1; i < n_parts; i++) {
+        g_autoptr(GError) thread_err = NULL;
+
+        threads[i] = g_thread_try_new("vh-scan", vh_node_device_scan_part,
+                                      &parts[i], &thread_err);
+        if (!threads[i])        /* no thread: this one reads that part too */
+            g_debug("scanning in fewer threads: %s", thread_err->message);
+    }
+    vh_node_device_scan_part(&parts[0]);
+    for (i = 1; i < n_parts; i++) {
+        if (threads[i])
+            g_thread_join(threads[i]);
+        else
+            vh_node_device_scan_part(&parts[i]);
+    }
+    for (i = 0; i < n_parts; i++) {
+        for (j = 0; j < parts[i].found->len; j++)
+            g_ptr_array_add(list->devices, g_ptr_array_index(parts[i].found, j));
+        g_ptr_array_unref(parts[i].found);
+    }
+
+    /* Names in this thread: a scan asks about the same few ids again and
+     * again, and the database answers from its cache. */
+    if (flags & VH_NODE_DEVICE_SCAN_NAMES) {
+        names = vh_pci_names_new();
+        for (i = 0; i < list->devices->len; i++)
+            vh_node_device_load_names(g_ptr_array_index(list->devices, i), names);
+    }
+    vh_node_device_list_index(list);
+    return g_steal_pointer(&list);
+}
+
+/*
+ * Load bus/pci/devices/@name into @list unless it is there already.  A
+ * device that cannot be read (gone, not a directory) is left out.
+ */
+static VhNodeDevice *
+vh_node_device_list_add_named(VhNodeDeviceList *list, const VhSysfs *sysfs,
+                              const VhSysfs *devices, const char *name,
+                              VhPciNames *names, VhNodeDeviceScanFlags flags)
+{
+    g_autoptr(GError) err = NULL;
+    VhNodeDevice *dev;
+    VhPciAddress addr;
+
+    if (g_hash_table_contains(list->by_address, name))
+        return NULL;
+    if (!vh_node_device_parse_canonical(name, &addr)) {
+        g_debug("skipping %s: not a canonical PCI address", name);
+        return NULL;
+    }
+    if (!(dev = vh_node_device_load(sysfs, devices, name, &addr, names, flags,
+                                    &err))) {
+        g_debug("skipping %s: %s", name, err->message);
+        return NULL;
+    }
+    g_ptr_array_add(list->devices, dev);
+    /* Indexed again, sorted, at the end; here only against repeats. */
+    g_hash_table_insert(list->by_address, g_strdup(name), dev);
+    return dev;
+}
+
+VhNodeDeviceList *
+vh_node_device_list_scan_groups(const VhSysfs *sysfs,
+                                const VhPciAddress *addrs, guint n_addrs,
+                                VhNodeDeviceScanFlags flags, GError **error)
+{
+    g_autoptr(VhNodeDeviceList) list = g_new0(VhNodeDeviceList, 1);
+    g_autoptr(VhPciNames) names = NULL;
+    g_autoptr(VhSysfs) devices = NULL;
+    g_autoptr(GError) err = NULL;
+    guint i;
+    guint j;
 
     list->root = g_strdup(vh_sysfs_get_root(sysfs));
     list->devices = g_ptr_array_new_with_free_func((GDestroyNotify) vh_node_device_free);
@@ -580,35 +752,36 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
     if (flags & VH_NODE_DEVICE_SCAN_NAMES)
         names = vh_pci_names_new();
 
-    /* Kept open for the whole scan: one readlinkat() per device there
-     * instead of a walk from the root. */
     if (!(devices = vh_sysfs_open_subdir(sysfs, "bus/pci/devices", &err))) {
         if (!g_error_matches(err, VH_SYSFS_ERROR, VH_SYSFS_ERROR_NOT_FOUND)) {
             g_propagate_error(error, g_steal_pointer(&err));
             return NULL;
         }
-        g_clear_error(&err);
-    } else if (!vh_sysfs_list(devices, "", &entries, error)) {
-        return NULL;
+        return g_steal_pointer(&list);  /* no PCI bus: nothing is found */
     }
-    for (i = 0; entries && i < entries->len; i++) {
-        const char *entry = g_ptr_array_index(entries, i);
+    for (i = 0; i < n_addrs; i++) {
+        char name[VH_PCI_ADDRESS_BUFLEN];
+        g_autofree char *members_dir = NULL;
+        g_autoptr(GPtrArray) members = NULL;
         VhNodeDevice *dev;
-        VhPciAddress addr;
 
-        if (!vh_node_device_parse_canonical(entry, &addr)) {
-            g_debug("skipping bus/pci/devices/%s: not a PCI address", entry);
+        vh_pci_address_format(&addrs[i], name);
+        if (!(dev = vh_node_device_list_add_named(list, sysfs, devices, name,
+                                                  names, flags)) ||
+            !dev->has_group)
             continue;
+        members_dir = g_strdup_printf("kernel/iommu_groups/%u/devices",
+                                      dev->group);
+        if (!vh_sysfs_list(sysfs, members_dir, &members, error)) {
+            g_prefix_error(error, "cannot list the IOMMU group of %s: ", name);
+            return NULL;
         }
-        if (!(dev = vh_node_device_load(sysfs, devices, entry, &addr, names,
-                                        flags, &err))) {
-            /* Gone since the listing (hot unplug), or not a directory. */
-            g_debug("skipping %s: %s", entry, err->message);
-            g_clear_error(&err);
-            continue;
-        }
-        g_ptr_array_add(list->devices, dev);
+        for (j = 0; members && j < members->len; j++)
+            vh_node_device_list_add_named(list, sysfs, devices,
+                                          g_ptr_array_index(members, j),
+                                          names, flags);
     }
+    g_hash_table_remove_all(list->by_address);
     vh_node_device_list_index(list);
     return g_steal_pointer(&list);
 }

@@ -85,6 +85,18 @@ VhNodeDeviceList *vh_node_device_list_scan(const VhSysfs *sysfs,
                                            VhNodeDeviceScanFlags flags,
                                            GError **error);
 
+/*
+ * Only the IOMMU groups at stake: each of @addrs and every member of its
+ * group (kernel/iommu_groups/N/devices), what an operation on @addrs
+ * reads; a device without a group is read alone.  An address that does not
+ * exist is simply not in the list (vh_node_device_list_find() says so).
+ */
+VhNodeDeviceList *vh_node_device_list_scan_groups(const VhSysfs *sysfs,
+                                                  const VhPciAddress *addrs,
+                                                  guint n_addrs,
+                                                  VhNodeDeviceScanFlags flags,
+                                                  GError **error);
+
 /* The device at @addr, or NULL. Owned by @list. */
 VhNodeDevice *vh_node_device_list_lookup(const VhNodeDeviceList *list,
                                          const VhPciAddress *addr);

@@ -85,8 +85,11 @@ vh_pci_names_lookup(VhPciNames *names, guint64 key, int flags, int vendor,
     const char *name;
 
     if (!g_hash_table_lookup_extended(names->seen, &key, NULL, &known)) {
+        /* pci.ids only, as libvirt's libpciaccess (pci_get_strings()):
+         * libpci would ask udev's hwdb for ids pci.ids lacks. */
         name = pci_lookup_name(names->pacc, buf, sizeof(buf),
-                               flags | PCI_LOOKUP_NO_NUMBERS, vendor, device);
+                               flags | PCI_LOOKUP_NO_NUMBERS |
+                               PCI_LOOKUP_NO_HWDB, vendor, device);
         known = g_strdup(name);
         g_hash_table_insert(names->seen, g_memdup2(&key, sizeof(key)), known);
     }

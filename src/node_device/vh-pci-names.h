@@ -1,10 +1,10 @@
 /*
  * vh-pci-names.h: vendor and device names from the PCI ID database
  *
- * A thin owner of a libpci handle, used only for pci_lookup_name().  libpci
- * looks in pci.ids first and asks udev's hwdb (where libvirt takes its
- * names from) only for ids pci.ids lacks; docs/formatnode-pci.rst lists
- * where the two databases give different names.
+ * A thin owner of a libpci handle, used only for pci_lookup_name(), by
+ * vendor and device in pci.ids alone: what libvirt's node-device driver
+ * shows (libpciaccess's pci_get_strings() with any subsystem).  Not udev's
+ * hwdb, whose names differ (docs/formatnode-pci.rst).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
