@@ -62,48 +62,12 @@
 #include "vh-node-device-json.h"
 #include "vh-node-device-xml.h"
 #include "vh-sysfs.h"
+#include "vh-fuzz-input.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX_DEVICES 4
-
-typedef struct {
-    const guint8 *p;
-    gsize left;
-} FuzzInput;
-
-static guint8
-fuzz_u8(FuzzInput *in)
-{
-    guint8 v = 0;
-
-    if (in->left) {
-        v = *in->p++;
-        in->left--;
-    }
-    return v;
-}
-
-static guint16
-fuzz_u16(FuzzInput *in)
-{
-    guint16 lo = fuzz_u8(in);
-
-    return lo | (guint16) fuzz_u8(in) << 8;
-}
-
-static const guint8 *
-fuzz_bytes(FuzzInput *in, gsize want, gsize *ret_len)
-{
-    const guint8 *p = in->p;
-    gsize n = MIN(want, in->left);
-
-    in->p += n;
-    in->left -= n;
-    *ret_len = n;
-    return p;
-}
 
 /* A length byte and that many bytes, as a string (cut at a NUL). */
 static char *

@@ -31,49 +31,9 @@
 
 #include "vh-fake-vfio.h"
 #include "vh-vfio-priv.h"
+#include "vh-fuzz-input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-typedef struct {
-    const guint8 *p;
-    gsize left;
-} FuzzInput;
-
-static guint8
-fuzz_u8(FuzzInput *in)
-{
-    guint8 v = 0;
-
-    if (in->left) {
-        v = *in->p++;
-        in->left--;
-    }
-    return v;
-}
-
-static guint32
-fuzz_u32(FuzzInput *in)
-{
-    guint32 v = 0;
-    guint i;
-
-    for (i = 0; i < 4; i++)
-        v |= (guint32) fuzz_u8(in) << (8 * i);
-    return v;
-}
-
-/* Up to @max bytes; *ret_len says how many were left. */
-static const guint8 *
-fuzz_bytes(FuzzInput *in, gsize max, gsize *ret_len)
-{
-    const guint8 *p = in->p;
-    gsize n = MIN(max, in->left);
-
-    in->p += n;
-    in->left -= n;
-    *ret_len = n;
-    return p;
-}
 
 typedef struct {
     const guint8 *buf;
