@@ -621,11 +621,25 @@ vh_node_device_scan_threads(guint n)
     return CLAMP(n / VH_NODE_DEVICE_SCAN_PER_THREAD, 1, MAX(threads, 1));
 }
 
+/* A list with no device yet, of the tree below @sysfs. */
+static VhNodeDeviceList *
+vh_node_device_list_new_empty(const VhSysfs *sysfs)
+{
+    VhNodeDeviceList *list = g_new0(VhNodeDeviceList, 1);
+
+    list->root = g_strdup(vh_sysfs_get_root(sysfs));
+    list->devices = g_ptr_array_new_with_free_func((GDestroyNotify) vh_node_device_free);
+    list->by_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    list->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                         (GDestroyNotify) g_ptr_array_unref);
+    return list;
+}
+
 VhNodeDeviceList *
 vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
                          GError **error)
 {
-    g_autoptr(VhNodeDeviceList) list = g_new0(VhNodeDeviceList, 1);
+    g_autoptr(VhNodeDeviceList) list = vh_node_device_list_new_empty(sysfs);
     g_autoptr(VhPciNames) names = NULL;
     g_autoptr(GPtrArray) entries = NULL;
     g_autoptr(VhSysfs) devices = NULL;
@@ -636,11 +650,6 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
     guint i;
     guint j;
 
-    list->root = g_strdup(vh_sysfs_get_root(sysfs));
-    list->devices = g_ptr_array_new_with_free_func((GDestroyNotify) vh_node_device_free);
-    list->by_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    list->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-                                         (GDestroyNotify) g_ptr_array_unref);
 
     /* Kept open for the whole scan: one readlinkat() per device there
      * instead of a walk from the root. */
@@ -737,18 +746,13 @@ vh_node_device_list_scan_groups(const VhSysfs *sysfs,
                                 const VhPciAddress *addrs, guint n_addrs,
                                 VhNodeDeviceScanFlags flags, GError **error)
 {
-    g_autoptr(VhNodeDeviceList) list = g_new0(VhNodeDeviceList, 1);
+    g_autoptr(VhNodeDeviceList) list = vh_node_device_list_new_empty(sysfs);
     g_autoptr(VhPciNames) names = NULL;
     g_autoptr(VhSysfs) devices = NULL;
     g_autoptr(GError) err = NULL;
     guint i;
     guint j;
 
-    list->root = g_strdup(vh_sysfs_get_root(sysfs));
-    list->devices = g_ptr_array_new_with_free_func((GDestroyNotify) vh_node_device_free);
-    list->by_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    list->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-                                         (GDestroyNotify) g_ptr_array_unref);
     if (flags & VH_NODE_DEVICE_SCAN_NAMES)
         names = vh_pci_names_new();
 
