@@ -434,9 +434,13 @@ static VhNodeDeviceList *
 vh_cli_scan(VhCli *cli, VhNodeDeviceScanFlags flags, GError **error)
 {
     const VhSysfs *sysfs = vh_cli_sysfs(cli, error);
+    VhNodeDeviceList *kept;
 
     if (!sysfs)
         return NULL;
+    if (cli->hooks && cli->hooks->inventory &&
+        (kept = cli->hooks->inventory(cli->hooks->data, sysfs, flags)))
+        return kept;
     return vh_node_device_list_scan(sysfs, flags, error);
 }
 
@@ -2006,8 +2010,8 @@ vh_cli_device_info(VhCli *cli, const VhCliVerb *verb, int argc, char **argv,
 
 /* ---- device backend verbs (issue 6) ------------------------------------- */
 
-/* virt-hostdev-backend: $VIRT_HOSTDEV_BACKEND, next to this program (as
- * installed), or where the build tree made it. */
+/* virt-hostdev-backend: $VIRT_HOSTDEV_BACKEND, next to this program,
+ * where it is installed, or where the build tree made it. */
 static char *
 vh_cli_backend_program(void)
 {
@@ -2024,6 +2028,9 @@ vh_cli_backend_program(void)
         if (g_file_test(sibling, G_FILE_TEST_IS_EXECUTABLE))
             return g_steal_pointer(&sibling);
     }
+    /* virt-hostdev-cli is installed in libexecdir, the backend in bindir. */
+    if (g_file_test(VH_BACKEND_INSTALLED, G_FILE_TEST_IS_EXECUTABLE))
+        return g_strdup(VH_BACKEND_INSTALLED);
     return g_strdup(VH_BACKEND_UNINSTALLED);
 }
 
@@ -2544,8 +2551,17 @@ vh_cli_main(int argc, char **argv, const VhCliHooks *hooks, GError **error)
     g_option_context_add_group(ctx, vh_cli_globals_group(&early));
     /* Stop at the verb: what follows belongs to it. */
     g_option_context_set_strict_posix(ctx, TRUE);
-    if (!g_option_context_parse(ctx, &argc, &argv, error))
+    /* For a daemon: what does not reach a verb, the client runs itself. */
+    if (hooks && hooks->serve) {
+        g_option_context_set_help_enabled(ctx, FALSE);
+        if (!g_option_context_parse(ctx, &argc, &argv, NULL) || version ||
+            argc < 2 || !vh_cli_find_verb(argv[1])) {
+            vh_cli_globals_clear(&early);
+            return VH_CLI_DECLINED;
+        }
+    } else if (!g_option_context_parse(ctx, &argc, &argv, error)) {
         return VH_EXIT_USAGE;
+    }
 
     if (version) {
         g_print("virt-hostdev %s\n", VH_VERSION);
@@ -2579,6 +2595,11 @@ vh_cli_main(int argc, char **argv, const VhCliHooks *hooks, GError **error)
     }
     cli.opts.state_dir = g_strdup(VH_DEFAULT_STATE_DIR);
     vh_cli_globals_merge(&cli.opts, &early);
+    if (hooks && hooks->serve &&
+        !hooks->serve(hooks->data, verb->name, cli.opts.sysfs_root)) {
+        vh_cli_clear(&cli);
+        return VH_CLI_DECLINED;
+    }
 
     cli.hooks = hooks;
     ok = verb->run(&cli, verb, argc - 1, argv + 1, error);
@@ -2595,7 +2616,7 @@ vh_cli_run(int argc, char **argv, const VhCliHooks *hooks)
     int status;
 
     status = vh_cli_main(argc, argv, hooks, &error);
-    if (status != VH_EXIT_OK) {
+    if (status != VH_EXIT_OK && status != VH_CLI_DECLINED) {
         /* One line: messages are built unbroken; be sure of it. */
         g_autofree char *msg = g_strdup(error ? error->message : "failed");
         g_strdelimit(msg, "\n\r", ' ');

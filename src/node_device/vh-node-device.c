@@ -35,16 +35,26 @@ vh_node_device_free(VhNodeDevice *dev)
     g_free(dev);
 }
 
-void
-vh_node_device_list_free(VhNodeDeviceList *list)
+static void
+vh_node_device_list_clear(VhNodeDeviceList *list)
 {
-    if (!list)
-        return;
     g_clear_pointer(&list->groups, g_hash_table_unref);
     g_clear_pointer(&list->by_address, g_hash_table_unref);
     g_clear_pointer(&list->devices, g_ptr_array_unref);
     g_free(list->root);
-    g_free(list);
+}
+
+void
+vh_node_device_list_free(VhNodeDeviceList *list)
+{
+    if (list)
+        g_rc_box_release_full(list, (GDestroyNotify) vh_node_device_list_clear);
+}
+
+VhNodeDeviceList *
+vh_node_device_list_ref(VhNodeDeviceList *list)
+{
+    return g_rc_box_acquire(list);
 }
 
 /*
@@ -625,7 +635,7 @@ vh_node_device_scan_threads(guint n)
 static VhNodeDeviceList *
 vh_node_device_list_new_empty(const VhSysfs *sysfs)
 {
-    VhNodeDeviceList *list = g_new0(VhNodeDeviceList, 1);
+    VhNodeDeviceList *list = g_rc_box_new0(VhNodeDeviceList);
 
     list->root = g_strdup(vh_sysfs_get_root(sysfs));
     list->devices = g_ptr_array_new_with_free_func((GDestroyNotify) vh_node_device_free);
@@ -639,8 +649,16 @@ VhNodeDeviceList *
 vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
                          GError **error)
 {
+    return vh_node_device_list_scan_names(sysfs, flags, NULL, error);
+}
+
+VhNodeDeviceList *
+vh_node_device_list_scan_names(const VhSysfs *sysfs,
+                               VhNodeDeviceScanFlags flags,
+                               VhPciNames *names, GError **error)
+{
     g_autoptr(VhNodeDeviceList) list = vh_node_device_list_new_empty(sysfs);
-    g_autoptr(VhPciNames) names = NULL;
+    g_autoptr(VhPciNames) own_names = NULL;
     g_autoptr(GPtrArray) entries = NULL;
     g_autoptr(VhSysfs) devices = NULL;
     g_autoptr(GError) err = NULL;
@@ -703,7 +721,8 @@ vh_node_device_list_scan(const VhSysfs *sysfs, VhNodeDeviceScanFlags flags,
     /* Names in this thread: a scan asks about the same few ids again and
      * again, and the database answers from its cache. */
     if (flags & VH_NODE_DEVICE_SCAN_NAMES) {
-        names = vh_pci_names_new();
+        if (!names)
+            names = own_names = vh_pci_names_new();
         for (i = 0; i < list->devices->len; i++)
             vh_node_device_load_names(g_ptr_array_index(list->devices, i), names);
     }

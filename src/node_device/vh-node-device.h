@@ -14,6 +14,7 @@
 
 #include "vh-pci-address.h"
 #include "vh-pci-config.h"
+#include "vh-pci-names.h"
 #include "vh-pci-vpd.h"
 #include "vh-sysfs.h"
 
@@ -77,6 +78,9 @@ typedef enum {
 void vh_node_device_free(VhNodeDevice *dev);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhNodeDevice, vh_node_device_free)
 
+/* A list is reference counted: vh_node_device_list_free() drops one
+ * reference (a resident process hands out the one it keeps). */
+VhNodeDeviceList *vh_node_device_list_ref(VhNodeDeviceList *list);
 void vh_node_device_list_free(VhNodeDeviceList *list);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhNodeDeviceList, vh_node_device_list_free)
 
@@ -84,6 +88,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhNodeDeviceList, vh_node_device_list_free)
 VhNodeDeviceList *vh_node_device_list_scan(const VhSysfs *sysfs,
                                            VhNodeDeviceScanFlags flags,
                                            GError **error);
+
+/* The same with names from @names (NULL: a database opened for this
+ * scan), so that a resident process reads pci.ids once. */
+VhNodeDeviceList *vh_node_device_list_scan_names(const VhSysfs *sysfs,
+                                                 VhNodeDeviceScanFlags flags,
+                                                 VhPciNames *names,
+                                                 GError **error);
 
 /*
  * Only the IOMMU groups at stake: each of @addrs and every member of its

@@ -8,10 +8,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/netlink.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -874,5 +878,131 @@ vh_sysfs_write(const VhSysfs *sysfs, const char *relpath, const char *value,
         g_prefix_error(error, "cannot write '%s' to %s: ", esc, path);
         return FALSE;
     }
+    return TRUE;
+}
+
+/* ---- uevents ------------------------------------------------------------ */
+
+/* The kernel's own multicast group of NETLINK_KOBJECT_UEVENT (udevd's
+ * relayed copies go to group 2). */
+#define VH_SYSFS_UEVENT_KERNEL_GROUP 1
+/* A kernel uevent is at most UEVENT_BUFFER_SIZE (2048) bytes. */
+#define VH_SYSFS_UEVENT_MAX 8192
+/* Room for a burst (a detach of many devices) before events are lost. */
+#define VH_SYSFS_UEVENT_RCVBUF (4 * 1024 * 1024)
+
+struct _VhSysfsEvents {
+    int fd;
+};
+
+VhSysfsEvents *
+vh_sysfs_events_new(const VhSysfs *sysfs, GError **error)
+{
+    g_autoptr(VhSysfsEvents) events = g_new0(VhSysfsEvents, 1);
+    struct sockaddr_nl addr = {
+        .nl_family = AF_NETLINK,
+        .nl_groups = VH_SYSFS_UEVENT_KERNEL_GROUP,
+    };
+    int rcvbuf = VH_SYSFS_UEVENT_RCVBUF;
+    struct statfs st;
+    int saved_errno;
+
+    events->fd = -1;
+    if (fstatfs(sysfs->root_fd, &st) < 0) {
+        saved_errno = errno;
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "cannot tell what '%s' is: %s", sysfs->root,
+                    g_strerror(saved_errno));
+        return NULL;
+    }
+    if (st.f_type != SYSFS_MAGIC) {
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+                    "'%s' is not the kernel's sysfs: it has no device events",
+                    sysfs->root);
+        return NULL;
+    }
+    events->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                        NETLINK_KOBJECT_UEVENT);
+    if (events->fd < 0 ||
+        bind(events->fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
+        saved_errno = errno;
+        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                    "cannot listen to the kernel's device events "
+                    "(NETLINK_KOBJECT_UEVENT): %s", g_strerror(saved_errno));
+        return NULL;
+    }
+    /* Beyond rmem_max needs CAP_NET_ADMIN; the default is the fallback. */
+    if (setsockopt(events->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+                   sizeof(rcvbuf)) < 0)
+        (void) setsockopt(events->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+                          sizeof(rcvbuf));
+    return g_steal_pointer(&events);
+}
+
+void
+vh_sysfs_events_free(VhSysfsEvents *events)
+{
+    if (!events)
+        return;
+    if (events->fd >= 0)
+        close(events->fd);
+    g_free(events);
+}
+
+/* TRUE when the uevent @buf (ACTION@DEVPATH, then KEY=VALUE, each ended by
+ * a NUL) names SUBSYSTEM=pci. */
+static gboolean
+vh_sysfs_uevent_is_pci(const char *buf, gsize len)
+{
+    gsize pos = strnlen(buf, len) + 1;
+
+    while (pos < len) {
+        const char *field = buf + pos;
+        gsize flen = strnlen(field, len - pos);
+
+        if (flen == strlen("SUBSYSTEM=pci") &&
+            memcmp(field, "SUBSYSTEM=pci", flen) == 0)
+            return TRUE;
+        pos += flen + 1;
+    }
+    return FALSE;
+}
+
+gboolean
+vh_sysfs_events_drain(VhSysfsEvents *events, gboolean *ret_pci, GError **error)
+{
+    g_autofree char *buf = g_malloc(VH_SYSFS_UEVENT_MAX);
+    gboolean pci = FALSE;
+
+    for (;;) {
+        struct sockaddr_nl from = { 0 };
+        socklen_t fromlen = sizeof(from);
+        ssize_t n = recvfrom(events->fd, buf, VH_SYSFS_UEVENT_MAX, MSG_DONTWAIT,
+                             (struct sockaddr *) &from, &fromlen);
+        int saved_errno = errno;
+
+        if (n < 0 && saved_errno == EINTR)
+            continue;
+        if (n < 0 && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK))
+            break;
+        if (n < 0 && saved_errno == ENOBUFS) {
+            /* The queue overflowed: some events are lost. */
+            g_debug("device events were lost (ENOBUFS): rescanning");
+            pci = TRUE;
+            continue;
+        }
+        if (n < 0) {
+            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+                        "cannot read the kernel's device events: %s",
+                        g_strerror(saved_errno));
+            return FALSE;
+        }
+        /* Only the kernel speaks on its group; anything else is noise. */
+        if (from.nl_pid != 0 || n == 0)
+            continue;
+        if (vh_sysfs_uevent_is_pci(buf, (gsize) n))
+            pci = TRUE;
+    }
+    *ret_pci = pci;
     return TRUE;
 }

@@ -179,4 +179,25 @@ typedef gboolean (*VhSysfsWriteHook)(gpointer data, const char *relpath,
 void vh_sysfs_set_write_hook(VhSysfs *sysfs, VhSysfsWriteHook hook,
                              gpointer data);
 
+/*
+ * The kernel's device events (uevents), for a process that keeps what it
+ * read (virt-hostdevd).  A VhSysfsEvents exists only when @sysfs is the
+ * kernel's own sysfs (its root is a sysfs mount): a fake tree has no
+ * events, and vh_sysfs_events_new() says so with VH_SYSFS_ERROR_INVALID.
+ * The kernel queues an event on the socket before the write that caused it
+ * returns (bind, unbind, add, remove), so draining the queue before an
+ * answer sees every change completed before the question.
+ */
+typedef struct _VhSysfsEvents VhSysfsEvents;
+
+VhSysfsEvents *vh_sysfs_events_new(const VhSysfs *sysfs, GError **error);
+void vh_sysfs_events_free(VhSysfsEvents *events);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhSysfsEvents, vh_sysfs_events_free)
+
+/* Read every queued event without waiting; *ret_pci is TRUE when one of
+ * them concerns a PCI device (SUBSYSTEM=pci) or events were lost (the
+ * queue overflowed), FALSE when none did.  Set only on success. */
+gboolean vh_sysfs_events_drain(VhSysfsEvents *events, gboolean *ret_pci,
+                               GError **error);
+
 G_END_DECLS
