@@ -49,7 +49,8 @@ struct _VhDaemon {
     VhSysfsEvents *events;      /* NULL: no events here, so nothing is kept */
     VhPciNames *names;
     VhNodeDeviceList *inventory;        /* NULL: to be read */
-    const char *inventory_state;        /* for the log: how it was had */
+    /* For the log: why the inventory is read next time (not an event). */
+    const char *inventory_state;
     int listen_fd;
     int signal_fd;
     GMainLoop *loop;
@@ -66,6 +67,7 @@ typedef struct {
     char **argv;                /* "virt-hostdev" + the client's */
     char **env;
     char *line;                 /* the command, for the log */
+    const char *inventory_state;    /* how the inventory was had */
     gint64 started;
     int pidfd;
     pid_t pid;
@@ -92,29 +94,32 @@ vh_daemon_client_free(VhDaemonClient *c)
 
 /* ---- the inventory -------------------------------------------------- */
 
-/* Bring the inventory up to date with the kernel's events: every change
- * to a PCI device completed before this call is in it afterwards. */
-static void
+/*
+ * Bring the inventory up to date with the kernel's events: every change to
+ * a PCI device completed before this call is in it afterwards.  Returns
+ * how the inventory was had, for the log.
+ */
+static const char *
 vh_daemon_refresh(VhDaemon *d)
 {
     g_autoptr(GError) err = NULL;
+    const char *state = "kept";
     gboolean changed = FALSE;
     gint64 start;
 
     if (!d->events)
-        return;
+        return "not kept (no device events)";
     if (!vh_sysfs_events_drain(d->events, &changed, &err)) {
         g_printerr("virt-hostdevd: warning: %s; reading the devices again\n",
                    err->message);
         g_clear_error(&err);
         changed = TRUE;
     }
-    if (changed && d->inventory) {
+    if (changed && d->inventory)
         g_clear_pointer(&d->inventory, vh_node_device_list_free);
-        d->inventory_state = "read again after device events";
-    }
     if (d->inventory)
-        return;
+        return state;
+    state = changed ? "read again after device events" : d->inventory_state;
     start = g_get_monotonic_time();
     d->inventory = vh_node_device_list_scan_names(d->sysfs, VH_DAEMON_SCAN_FLAGS,
                                                   d->names, &err);
@@ -122,13 +127,13 @@ vh_daemon_refresh(VhDaemon *d)
         /* The child reads the devices itself and reports what fails. */
         g_printerr("virt-hostdevd: warning: cannot read the PCI devices "
                    "below %s: %s\n", d->root, err->message);
-        d->inventory_state = "not kept (reading failed)";
-        return;
+        return "not kept (reading failed)";
     }
     if (d->verbose)
         g_printerr("virt-hostdevd: read %u PCI devices below %s in %.1f ms\n",
                    d->inventory->devices->len, d->root,
                    (g_get_monotonic_time() - start) / 1000.0);
+    return state;
 }
 
 /* VhCliHooks.serve: the read-only queries, for this root only. */
@@ -234,7 +239,7 @@ vh_daemon_child_done(int fd, GIOCondition cond, gpointer data)
         g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": %s: %s, "
                    "exit %d, %.1f ms; inventory %s\n", c->number, c->line, how,
                    reply.status, (g_get_monotonic_time() - c->started) / 1000.0,
-                   c->daemon->inventory_state);
+                   c->inventory_state);
     if (send(c->fd, &reply, sizeof(reply), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         g_debug("request %" G_GUINT64_FORMAT ": the client is gone: %s",
                 c->number, g_strerror(errno));
@@ -377,7 +382,7 @@ vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
         vh_daemon_client_free(c);
         return G_SOURCE_REMOVE;
     }
-    vh_daemon_refresh(d);
+    c->inventory_state = vh_daemon_refresh(d);
     fflush(NULL);
     c->pid = fork();
     if (c->pid == 0)
@@ -532,10 +537,8 @@ vh_daemon_new(const char *sysfs_root, const char *socket_path,
         if (verbose)
             g_printerr("virt-hostdevd: %s: every request reads the devices "
                        "itself\n", err->message);
-        d->inventory_state = "not kept (no device events)";
-    } else {
-        d->inventory_state = "kept";
     }
+    d->inventory_state = "read (the first time)";
     d->names = vh_pci_names_new();
 
     sigemptyset(&mask);
@@ -581,7 +584,7 @@ vh_daemon_run(VhDaemon *d, GError **error)
      * children inherit this and get EPIPE. */
     signal(SIGPIPE, SIG_IGN);
     d->loop = g_main_loop_new(NULL, FALSE);
-    vh_daemon_refresh(d);           /* the first query is answered warm */
+    (void) vh_daemon_refresh(d);    /* the first query is answered warm */
     if (d->verbose)
         g_printerr("virt-hostdevd: listening on %s for %s\n", d->socket_path,
                    d->root);
