@@ -8,7 +8,7 @@
 
 build=${VIRT_HOSTDEV_BUILD_DIR:?the build directory}
 vh=$build/tools/virt-hostdev
-sock=/run/virt-hostdev/virt-hostdevd-sock
+sock=/run/virt-hostdevd/virt-hostdevd-sock
 log=/tmp/virt-hostdevd.log
 nic=0000:01:01.0
 peer=0000:01:02.0
