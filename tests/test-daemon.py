@@ -59,9 +59,7 @@ class Daemon:
 
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
-        rc = self.proc.wait(timeout=20)
-        self.log.close()
-        return rc
+        return self.proc.wait(timeout=20)
 
 
 def run(front, args, env_extra=None, cwd=None, sock=None, stdout=None):
@@ -229,8 +227,11 @@ def main():
         d = Daemon(opts.daemon, sock, root, tmp)
         same(front, sock, ['--sysfs-root', root, 'nodedev-list'],
              'a new daemon on a stale socket')
-        check(d.stop() == 0 and not os.path.exists(sock),
-              'SIGTERM: exit 0 and the socket is gone')
+        rc = d.stop()
+        check(rc == 0 and not os.path.exists(sock),
+              'SIGTERM: exit 0 and the socket is gone',
+              'exit %d, socket there: %s; log:\n%s'
+              % (rc, os.path.exists(sock), d.text()))
 
         # This machine's /sys, read only: kept between requests when the
         # kernel's device events can be had.

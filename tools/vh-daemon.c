@@ -37,6 +37,11 @@
 /* A child's exit status for "declined": vh_cli_run() returns 0, 1 or 2. */
 #define VH_DAEMON_EXIT_DECLINED 100
 #define VH_DAEMON_MAX_STRINGS 4096
+/* A client that connects and says nothing is let go after this. */
+#define VH_DAEMON_REQUEST_TIMEOUT_S 10
+/* Beyond this many children at once, requests are declined: their
+ * clients run the command themselves. */
+#define VH_DAEMON_MAX_CHILDREN 32
 /* What the inventory holds: what nodedev-dumpxml reads (and so
  * nodedev-list, which reads less). */
 #define VH_DAEMON_SCAN_FLAGS (VH_NODE_DEVICE_SCAN_NAMES | VH_NODE_DEVICE_SCAN_XML)
@@ -57,6 +62,7 @@ struct _VhDaemon {
     guint listen_watch;
     guint signal_watch;
     guint64 requests;
+    guint children;             /* running */
 };
 
 typedef struct {
@@ -69,6 +75,8 @@ typedef struct {
     char *line;                 /* the command, for the log */
     const char *inventory_state;    /* how the inventory was had */
     gint64 started;
+    guint watch;                /* the connection, until the request */
+    guint timeout;
     int pidfd;
     pid_t pid;
 } VhDaemonClient;
@@ -84,8 +92,14 @@ vh_daemon_client_free(VhDaemonClient *c)
         if (c->fds[i] >= 0)
             close(c->fds[i]);
     }
-    if (c->pidfd >= 0)
+    if (c->watch)
+        g_source_remove(c->watch);
+    if (c->timeout)
+        g_source_remove(c->timeout);
+    if (c->pidfd >= 0) {
         close(c->pidfd);
+        c->daemon->children--;
+    }
     g_strfreev(c->argv);
     g_strfreev(c->env);
     g_free(c->line);
@@ -368,6 +382,19 @@ vh_daemon_read_request(VhDaemonClient *c, GError **error)
     return TRUE;
 }
 
+/* Tell the client to run the command itself, and let it go. */
+static void
+vh_daemon_decline(VhDaemonClient *c)
+{
+    VhDaemonReply reply = { .magic = VH_DAEMON_MAGIC,
+                            .status = VH_DAEMON_DECLINED };
+
+    if (send(c->fd, &reply, sizeof(reply), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        g_debug("request %" G_GUINT64_FORMAT ": the client is gone: %s",
+                c->number, g_strerror(errno));
+    vh_daemon_client_free(c);
+}
+
 static gboolean
 vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
 {
@@ -376,10 +403,20 @@ vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
     g_autoptr(GError) err = NULL;
     guint i;
 
+    c->watch = 0;               /* this source ends here */
+    g_clear_handle_id(&c->timeout, g_source_remove);
     if (!vh_daemon_read_request(c, &err)) {
         g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT " refused: "
                    "%s\n", c->number, err->message);
         vh_daemon_client_free(c);
+        return G_SOURCE_REMOVE;
+    }
+    if (d->children >= VH_DAEMON_MAX_CHILDREN) {
+        if (d->verbose)
+            g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": %s: "
+                       "declined: %u requests run already\n", c->number,
+                       c->line, d->children);
+        vh_daemon_decline(c);
         return G_SOURCE_REMOVE;
     }
     c->inventory_state = vh_daemon_refresh(d);
@@ -392,14 +429,31 @@ vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
         g_printerr("virt-hostdevd: warning: request %" G_GUINT64_FORMAT
                    ": cannot start a child: %s\n", c->number,
                    g_strerror(errno));
-        vh_daemon_client_free(c);       /* the client runs it itself */
+        if (c->pid > 0)
+            (void) waitpid(c->pid, NULL, 0);
+        vh_daemon_decline(c);   /* nothing was written */
         return G_SOURCE_REMOVE;
     }
+    d->children++;
     for (i = 0; i < VH_DAEMON_N_FDS; i++) {
         close(c->fds[i]);
         c->fds[i] = -1;
     }
     g_unix_fd_add(c->pidfd, G_IO_IN, vh_daemon_child_done, c);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+vh_daemon_client_silent(gpointer data)
+{
+    VhDaemonClient *c = data;
+
+    c->timeout = 0;             /* this source ends here */
+    if (c->daemon->verbose)
+        g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": no request "
+                   "after %d s; connection closed\n", c->number,
+                   VH_DAEMON_REQUEST_TIMEOUT_S);
+    vh_daemon_client_free(c);
     return G_SOURCE_REMOVE;
 }
 
@@ -418,8 +472,10 @@ vh_daemon_accept(int fd, GIOCondition cond, gpointer data)
         c->pidfd = -1;
         memset(c->fds, -1, sizeof(c->fds));
         c->started = g_get_monotonic_time();
-        g_unix_fd_add(conn, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                      vh_daemon_client_readable, c);
+        c->watch = g_unix_fd_add(conn, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                 vh_daemon_client_readable, c);
+        c->timeout = g_timeout_add_seconds(VH_DAEMON_REQUEST_TIMEOUT_S,
+                                           vh_daemon_client_silent, c);
     }
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         g_printerr("virt-hostdevd: warning: cannot accept a client on %s: "
