@@ -207,8 +207,10 @@ vh_daemon_child(VhDaemon *d, VhDaemonClient *c)
         .data = d,
     };
     sigset_t all;
+    char **argv;
     int null_fd;
     int status;
+    int argc;
 
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
@@ -219,7 +221,11 @@ vh_daemon_child(VhDaemon *d, VhDaemonClient *c)
         _exit(VH_DAEMON_EXIT_DECLINED);
     vh_daemon_child_env(c->env);
     g_set_prgname("virt-hostdev");
-    status = vh_cli_run((int) g_strv_length(c->argv), c->argv, &hooks);
+    /* GOption takes what it parses out of argv; c->argv keeps them all,
+     * as the stack keeps a process's own arguments. */
+    argc = (int) g_strv_length(c->argv);
+    argv = g_memdup2(c->argv, (argc + 1) * sizeof(char *));
+    status = vh_cli_run(argc, argv, &hooks);
     fflush(stdout);
     fflush(stderr);
     _exit(status == VH_CLI_DECLINED ? VH_DAEMON_EXIT_DECLINED : status);
