@@ -42,6 +42,9 @@
 /* Beyond this many children at once, requests are declined: their
  * clients run the command themselves. */
 #define VH_DAEMON_MAX_CHILDREN 32
+/* Events come in bursts (a detach of many devices): the devices are read
+ * again once none came for this long, or at the next request. */
+#define VH_DAEMON_SETTLE_MS 200
 /* What the inventory holds: what nodedev-dumpxml reads (and so
  * nodedev-list, which reads less). */
 #define VH_DAEMON_SCAN_FLAGS (VH_NODE_DEVICE_SCAN_NAMES | VH_NODE_DEVICE_SCAN_XML)
@@ -54,8 +57,11 @@ struct _VhDaemon {
     VhSysfsEvents *events;      /* NULL: no events here, so nothing is kept */
     VhPciNames *names;
     VhNodeDeviceList *inventory;        /* NULL: to be read */
-    /* For the log: why the inventory is read next time (not an event). */
-    const char *inventory_state;
+    /* For the log of the next request: why the inventory was read again
+     * since the last one; NULL: kept. */
+    const char *reread;
+    guint events_watch;
+    guint settle_timeout;       /* read again once the events stop */
     int listen_fd;
     int signal_fd;
     GMainLoop *loop;
@@ -108,45 +114,98 @@ vh_daemon_client_free(VhDaemonClient *c)
 
 /* ---- the inventory -------------------------------------------------- */
 
-/*
- * Bring the inventory up to date with the kernel's events: every change to
- * a PCI device completed before this call is in it afterwards.  Returns
- * how the inventory was had, for the log.
- */
-static const char *
-vh_daemon_refresh(VhDaemon *d)
+/* Read the devices unless they are kept; FALSE when reading failed (the
+ * child then reads them itself and reports what fails). */
+static gboolean
+vh_daemon_read(VhDaemon *d)
 {
     g_autoptr(GError) err = NULL;
-    const char *state = "kept";
-    gboolean changed = FALSE;
-    gint64 start;
+    gint64 start = g_get_monotonic_time();
 
-    if (!d->events)
-        return "not kept (no device events)";
-    if (!vh_sysfs_events_drain(d->events, &changed, &err)) {
-        g_printerr("virt-hostdevd: warning: %s; reading the devices again\n",
-                   err->message);
-        g_clear_error(&err);
-        changed = TRUE;
-    }
-    if (changed && d->inventory)
-        g_clear_pointer(&d->inventory, vh_node_device_list_free);
     if (d->inventory)
-        return state;
-    state = changed ? "read again after device events" : d->inventory_state;
-    start = g_get_monotonic_time();
+        return TRUE;
     d->inventory = vh_node_device_list_scan_names(d->sysfs, VH_DAEMON_SCAN_FLAGS,
                                                   d->names, &err);
     if (!d->inventory) {
-        /* The child reads the devices itself and reports what fails. */
         g_printerr("virt-hostdevd: warning: cannot read the PCI devices "
                    "below %s: %s\n", d->root, err->message);
-        return "not kept (reading failed)";
+        return FALSE;
     }
     if (d->verbose)
         g_printerr("virt-hostdevd: read %u PCI devices below %s in %.1f ms\n",
                    d->inventory->devices->len, d->root,
                    (g_get_monotonic_time() - start) / 1000.0);
+    return TRUE;
+}
+
+/* Drop the inventory, to be read again for @why. */
+static void
+vh_daemon_forget(VhDaemon *d, const char *why)
+{
+    g_clear_pointer(&d->inventory, vh_node_device_list_free);
+    d->reread = why;
+}
+
+/* Read every queued event; a change to a PCI device drops the inventory.
+ * TRUE when it did. */
+static gboolean
+vh_daemon_drain(VhDaemon *d)
+{
+    g_autoptr(GError) err = NULL;
+    gboolean changed = FALSE;
+
+    if (!vh_sysfs_events_drain(d->events, &changed, &err)) {
+        g_printerr("virt-hostdevd: warning: %s; reading the devices again\n",
+                   err->message);
+        changed = TRUE;
+    }
+    if (changed)
+        vh_daemon_forget(d, "read again after device events");
+    return changed;
+}
+
+static gboolean
+vh_daemon_settled(gpointer data)
+{
+    VhDaemon *d = data;
+
+    d->settle_timeout = 0;      /* this source ends here */
+    (void) vh_daemon_read(d);
+    return G_SOURCE_REMOVE;
+}
+
+/* Events while idle: read the devices again once they stop coming, so
+ * that the next question finds them read. */
+static gboolean
+vh_daemon_events_ready(int fd, GIOCondition cond, gpointer data)
+{
+    VhDaemon *d = data;
+
+    if (vh_daemon_drain(d)) {
+        g_clear_handle_id(&d->settle_timeout, g_source_remove);
+        d->settle_timeout = g_timeout_add(VH_DAEMON_SETTLE_MS,
+                                          vh_daemon_settled, d);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/*
+ * Bring the inventory up to date with the kernel's events before an
+ * answer: every change to a PCI device completed before this call is in
+ * it afterwards.  Returns how the inventory was had, for the log.
+ */
+static const char *
+vh_daemon_refresh(VhDaemon *d)
+{
+    const char *state;
+
+    if (!d->events)
+        return "not kept (no device events)";
+    (void) vh_daemon_drain(d);
+    if (!vh_daemon_read(d))
+        return "not kept (reading failed)";
+    state = d->reread ? d->reread : "kept";
+    d->reread = NULL;
     return state;
 }
 
@@ -503,8 +562,10 @@ vh_daemon_signal(int fd, GIOCondition cond, gpointer data)
                    "again\n");
         vh_pci_names_free(d->names);
         d->names = vh_pci_names_new();
-        g_clear_pointer(&d->inventory, vh_node_device_list_free);
-        d->inventory_state = "read again after SIGHUP";
+        if (d->events) {
+            vh_daemon_forget(d, "read again after SIGHUP");
+            (void) vh_daemon_read(d);
+        }
         return G_SOURCE_CONTINUE;
     }
     g_main_loop_quit(d->loop);
@@ -600,7 +661,6 @@ vh_daemon_new(const char *sysfs_root, const char *socket_path,
             g_printerr("virt-hostdevd: %s: every request reads the devices "
                        "itself\n", err->message);
     }
-    d->inventory_state = "read (the first time)";
     d->names = vh_pci_names_new();
 
     sigemptyset(&mask);
@@ -646,7 +706,11 @@ vh_daemon_run(VhDaemon *d, GError **error)
      * children inherit this and get EPIPE. */
     signal(SIGPIPE, SIG_IGN);
     d->loop = g_main_loop_new(NULL, FALSE);
-    (void) vh_daemon_refresh(d);    /* the first query is answered warm */
+    if (d->events) {
+        (void) vh_daemon_read(d);       /* the first query is answered warm */
+        d->events_watch = g_unix_fd_add(vh_sysfs_events_get_fd(d->events),
+                                        G_IO_IN, vh_daemon_events_ready, d);
+    }
     if (d->verbose)
         g_printerr("virt-hostdevd: listening on %s for %s\n", d->socket_path,
                    d->root);
@@ -655,5 +719,7 @@ vh_daemon_run(VhDaemon *d, GError **error)
     g_main_loop_run(d->loop);
     g_source_remove(d->listen_watch);
     g_source_remove(d->signal_watch);
+    g_clear_handle_id(&d->events_watch, g_source_remove);
+    g_clear_handle_id(&d->settle_timeout, g_source_remove);
     return TRUE;
 }

@@ -939,6 +939,12 @@ vh_sysfs_events_new(const VhSysfs *sysfs, GError **error)
     return g_steal_pointer(&events);
 }
 
+int
+vh_sysfs_events_get_fd(const VhSysfsEvents *events)
+{
+    return events->fd;
+}
+
 void
 vh_sysfs_events_free(VhSysfsEvents *events)
 {

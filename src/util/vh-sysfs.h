@@ -194,6 +194,10 @@ VhSysfsEvents *vh_sysfs_events_new(const VhSysfs *sysfs, GError **error);
 void vh_sysfs_events_free(VhSysfsEvents *events);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhSysfsEvents, vh_sysfs_events_free)
 
+/* The socket's descriptor, for a main loop to wait on (readable: events
+ * are queued).  Owned by @events. */
+int vh_sysfs_events_get_fd(const VhSysfsEvents *events);
+
 /* Read every queued event without waiting; *ret_pci is TRUE when one of
  * them concerns a PCI device (SUBSYSTEM=pci) or events were lost (the
  * queue overflowed), FALSE when none did.  Set only on success. */

@@ -49,8 +49,14 @@ same kept nodedev-dumpxml 0000:7f:00.0
 [[ $("$vh" nodedev-dumpxml --all | grep -c '<device>') -ge 9 ]] ||
     tb_fail "the daemon's document holds fewer devices than the test bed has"
 
+reads() { grep -c '^virt-hostdevd: read [0-9]* PCI devices' "$log" || true; }
+read_more() { (($(reads) > $1)); }
+
 echo "== a detach (virt-hostdev-cli, not the daemon) shows at once"
+n=$(reads)
 "$vh" nodedev-detach $nic
+# Idle, the daemon reads the devices again on its own once the events stop.
+tb_wait_until 60 "virt-hostdevd reading the devices again after the detach" read_more "$n"
 same "read again after device events" nodedev-dumpxml $nic
 "$vh" nodedev-dumpxml $nic | grep -q "<name>vfio-pci</name>" ||
     tb_fail "the daemon does not show $nic on vfio-pci right after the detach"
