@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -237,7 +238,8 @@ vh_daemon_inventory(gpointer data, const VhSysfs *sysfs,
 
 /* ---- one request ---------------------------------------------------- */
 
-/* Replace the child's VIRT_HOSTDEV_* environment with the client's. */
+/* Replace the child's VIRT_HOSTDEV_* and locale environment with the
+ * client's, and take its locale. */
 static void
 vh_daemon_child_env(char **env)
 {
@@ -245,7 +247,7 @@ vh_daemon_child_env(char **env)
     guint i;
 
     for (i = 0; names[i]; i++) {
-        if (g_str_has_prefix(names[i], VH_DAEMON_ENV_PREFIX))
+        if (vh_daemon_env_forwarded(names[i]))
             g_unsetenv(names[i]);
     }
     for (i = 0; env[i]; i++) {
@@ -254,6 +256,7 @@ vh_daemon_child_env(char **env)
 
         g_setenv(name, eq + 1, TRUE);
     }
+    setlocale(LC_ALL, "");
 }
 
 /* The child: the command, writing to the client's descriptors. */
@@ -359,11 +362,11 @@ vh_daemon_parse_request(VhDaemonClient *c, const char *buf, gsize len,
                         "the request ends inside its string %u", i + 1);
             return FALSE;
         }
-        if (i >= req.argc && (!g_str_has_prefix(s, VH_DAEMON_ENV_PREFIX) ||
-                              !strchr(s, '='))) {
+        if (i >= req.argc && (!vh_daemon_env_forwarded(s) || !strchr(s, '='))) {
             g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
                         "the request's environment holds more than "
-                        VH_DAEMON_ENV_PREFIX "* variables");
+                        VH_DAEMON_ENV_PREFIX "*, LANG, LANGUAGE and LC_* "
+                        "variables");
             return FALSE;
         }
         g_ptr_array_add(i < req.argc ? argv : env, g_strndup(s, end - s));

@@ -110,7 +110,6 @@ vh_front_ask(const char *path, int argc, char **argv)
     struct cmsghdr *cmsg;
     int fds[VH_DAEMON_N_FDS];
     size_t len = sizeof(req);
-    size_t prefix = strlen(VH_DAEMON_ENV_PREFIX);
     char **env;
     ssize_t n;
     int sock;
@@ -126,7 +125,7 @@ vh_front_ask(const char *path, int argc, char **argv)
         req.argc++;
     }
     for (env = environ; *env; env++) {
-        if (strncmp(*env, VH_DAEMON_ENV_PREFIX, prefix) != 0 ||
+        if (!vh_daemon_env_forwarded(*env) ||
             strncmp(*env, VH_DAEMON_SOCKET_ENV "=",
                     strlen(VH_DAEMON_SOCKET_ENV) + 1) == 0)
             continue;
