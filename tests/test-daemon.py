@@ -17,6 +17,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -88,7 +89,23 @@ def main():
     ap.add_argument('--front', required=True)
     ap.add_argument('--daemon', required=True)
     ap.add_argument('--tree', required=True)
+    ap.add_argument('--man', required=True)
     opts = ap.parse_args()
+
+    # The man page's OPTIONS are the program's.
+    with open(opts.man) as f:
+        man = f.read()
+    section = man.split('\nOPTIONS\n', 1)[1].split('\nSIGNALS\n', 1)[0]
+    in_man = set(re.findall(r'^``(--[a-z-]+)``', section, re.M))
+    in_man |= set(re.findall(r'^``-[a-zA-Z]``, ``(--[a-z-]+)``', section,
+                             re.M))
+    helptext = subprocess.run([opts.daemon, '--help'], stdout=subprocess.PIPE,
+                              text=True, check=True).stdout
+    in_help = set(re.findall(r'^  (?:-[a-zA-Z], )?(--[a-z-]+)', helptext,
+                             re.M)) - {'--help'}
+    check(in_man == in_help and in_man,
+          'virt-hostdevd.rst OPTIONS name the options of --help',
+          'man page: %s\n--help: %s' % (sorted(in_man), sorted(in_help)))
 
     tmp = tempfile.mkdtemp(prefix='vh-daemon-')
     env = dict(os.environ, TMPDIR=tmp)
