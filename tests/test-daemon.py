@@ -16,12 +16,14 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 import argparse
+import fcntl
 import os
 import re
 import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -120,8 +122,8 @@ def main():
     try:
         d = Daemon(opts.daemon, sock, root, tmp)
         st = os.stat(sock)
-        check(stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o666,
-              'the socket is created with its directory, mode 0666',
+        check(stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600,
+              'the socket is created with its directory, mode 0600',
               oct(st.st_mode))
 
         # Served: the queries, for the daemon's root, in every form.
@@ -165,21 +167,139 @@ def main():
               'the environment\'s root and --sysfs-root=DIR are served',
               '\n'.join(reqs))
 
-        # Declined: another root (relative, or another tree), bad usage.
+        # Another root (relative, another tree, given after the verb): the
+        # child reads it itself; the inventory is for the daemon's root.
         before = len(d.requests())
         parent, base = os.path.split(root)
         same(front, sock, ['--sysfs-root', base, 'nodedev-list'],
              'a relative root', cwd=parent)
         same(front, sock, ['--sysfs-root', trees['sriov'], 'nodedev-dumpxml',
                            '--all'], 'another tree')
+        same(front, sock, ['nodedev-dumpxml', '--all', '--sysfs-root',
+                           trees['sriov']], 'another tree after the verb')
+        same(front, sock, ['nodedev-list', '--sysfs-root', root],
+             'the root after the verb')
+        reqs = d.requests()[before:]
+        check(len(reqs) == 4 and all(': ran, exit 0,' in r for r in reqs),
+              'other roots and roots after the verb are run by the child',
+              '\n'.join(reqs))
         same(front, sock, ['--sysfs-root', root, '--bogus', 'nodedev-list'],
              'an unknown option before the verb')
-        reqs = d.requests()[before:]
-        # The front does not ask about --bogus: it is not a query it knows.
-        check(len(reqs) == 2 and all(': declined: the client runs it' in r
-                                     for r in reqs),
-              'another root is declined and run by the client',
-              '\n'.join(reqs))
+        check(len(d.requests()) == before + 4,
+              'the front does not ask about an option it does not know',
+              '\n'.join(d.requests()[before:]))
+
+        # A locale that names a path is declined; the client runs it.
+        before = len(d.text().splitlines())
+        for env in ({'LANGUAGE': '../../../tmp/x'}, {'LC_ALL': '/tmp/x'},
+                    {'LANG': 'C..UTF-8'}):
+            same(front, sock, ['--sysfs-root', root, 'nodedev-list'],
+                 'locale %r' % env, env)
+        lines = d.text().splitlines()[before:]
+        check(len(lines) == 3 and all(l.endswith('declined (a locale that is '
+                                                 'not a plain name)')
+                                      for l in lines),
+              'a locale naming a path is declined', '\n'.join(lines))
+        same(front, sock, ['--sysfs-root', root, 'nodedev-list'],
+             'a plain locale', {'LANG': 'C.UTF-8', 'LANGUAGE': 'en:de'})
+        check(': ran, exit 0,' in d.requests()[-1],
+              'a plain locale is served', d.requests()[-1])
+
+        # A command killed by a signal kills the client by the same: an
+        # output whose reader is gone is SIGPIPE, as alone.
+        results = []
+        for sk in (sock, ''):
+            r, w = os.pipe()
+            os.close(r)
+            p = subprocess.run([front, '--sysfs-root', root, 'nodedev-dumpxml',
+                                '--all'], stdout=w, stderr=subprocess.PIPE,
+                               env=dict(os.environ, VIRT_HOSTDEV_SOCKET=sk),
+                               timeout=60)
+            os.close(w)
+            results.append((p.returncode, p.stderr))
+        check(results[0] == results[1] and results[0][0] == -signal.SIGPIPE,
+              'SIGPIPE ends the client through the daemon as alone',
+              repr(results))
+
+        # A client that sends more descriptors than a request carries: none
+        # of them stays open in the daemon.
+        def daemon_fds():
+            return len(os.listdir('/proc/%d/fd' % d.proc.pid))
+        fds_before = daemon_fds()
+        for _ in range(20):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+                s.connect(sock)
+                extra = [os.open('/dev/null', os.O_RDONLY) for _ in range(5)]
+                socket.send_fds(s, [b'VHD2' + bytes(8)], extra)
+                for fd in extra:
+                    os.close(fd)
+                s.settimeout(10)
+                s.recv(64)
+        time.sleep(0.2)
+        check(daemon_fds() == fds_before,
+              'descriptors beyond a request\'s three are closed',
+              '%d open before, %d after' % (fds_before, daemon_fds()))
+
+        # A client that goes away while its command runs: the command is
+        # stopped, and the daemon serves on.  Its output is a pipe nobody
+        # reads, small enough to block it.
+        def start_blocked(args):
+            r, w = os.pipe()
+            fcntl.fcntl(w, 1031, 4096)          # F_SETPIPE_SZ
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.connect(sock)
+            body = b''.join(a.encode() + b'\0' for a in args)
+            head = b'VHD2' + struct.pack('=II', len(args), 0)
+            cwd = os.open('.', os.O_PATH)
+            socket.send_fds(s, [head + body], [w, w, cwd])
+            os.close(w)
+            os.close(cwd)
+            s.settimeout(30)
+            return r, s
+        # 5.8 kB: more than the pipe holds.
+        big = ['--sysfs-root', root, 'nodedev-dumpxml', '--all']
+        r, s = start_blocked(big)
+        accepted = struct.unpack('=4sii', s.recv(64))
+        s.close()
+        os.close(r)
+        deadline = time.monotonic() + 30
+        while 'the client went away' not in d.text() and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        rc, out, err = run(front, ['--sysfs-root', root, 'nodedev-list'],
+                           sock=sock)
+        check(accepted[1] == 1 and 'the client went away' in d.text() and
+              rc == 0 and 'ended by a signal, signal 9' in d.text(),
+              'a client gone mid-answer: its command is killed, the daemon '
+              'serves on', d.text()[-600:])
+
+        # SIGTERM while a command runs: the socket goes at once, the command
+        # finishes and answers, then the daemon exits 0.
+        r, s = start_blocked(big)
+        accepted = struct.unpack('=4sii', s.recv(64))
+        d.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while os.path.exists(sock) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        gone = not os.path.exists(sock)
+        running = d.proc.poll() is None
+        out = b''
+        while True:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            out += chunk
+        os.close(r)
+        final = struct.unpack('=4sii', s.recv(64))
+        s.close()
+        rc = d.proc.wait(timeout=30)
+        alone = run(front, big, sock='')[1]
+        check(gone and running and final[1:] == (3, 0) and out == alone and
+              rc == 0,
+              'SIGTERM: no new clients, the running command answers, exit 0',
+              'socket gone %s, running %s, final %r, output same %s, exit %r'
+              % (gone, running, final, out == alone, rc))
+        d = Daemon(opts.daemon, sock, root, tmp)
 
         # Not queries: the front runs them without asking.
         before = len(d.requests())
@@ -194,6 +314,28 @@ def main():
               'other verbs do not reach the daemon',
               '\n'.join(d.requests()[before:]))
 
+        # Another user than the daemon's is not served: it runs the command
+        # itself and sees sysfs as that user does.
+        if os.geteuid() == 0:
+            os.chmod(tmp, 0o755)
+            os.chmod(root, 0o755)
+            before = len(d.requests())
+
+            def as_nobody(sk):
+                return subprocess.run(
+                    [front, '--sysfs-root', root, 'nodedev-dumpxml', '--all'],
+                    env=dict(os.environ, VIRT_HOSTDEV_SOCKET=sk),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)),
+                    timeout=60)
+            a, b = as_nobody(sock), as_nobody('')
+            check((a.returncode, a.stdout, a.stderr) ==
+                  (b.returncode, b.stdout, b.stderr) and a.returncode == 0 and
+                  len(d.requests()) == before,
+                  'another user runs the command itself',
+                  '%r %r; %s' % (a.returncode, a.stderr,
+                                 '\n'.join(d.requests()[before:])))
+
         # A closed standard output cannot be passed: the client runs it.
         p = subprocess.run([front, '--sysfs-root', root, 'nodedev-list'],
                            env=dict(os.environ, VIRT_HOSTDEV_SOCKET=sock),
@@ -205,7 +347,7 @@ def main():
         # Garbage on the socket: refused, and the daemon serves on.
         with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
             s.connect(sock)
-            s.send(b'VHD1junk')
+            s.send(b'VHD2junk')
             s.settimeout(10)
             check(s.recv(64) == b'', 'a malformed request gets no answer')
         with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:

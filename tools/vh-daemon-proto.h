@@ -4,18 +4,25 @@
  * Plain C without GLib: the client side is virt-hostdev's small front
  * (virt-hostdev.c), which links nothing but libc.
  *
- * One connection per command, on a SOCK_SEQPACKET Unix socket:
+ * One connection per command, on a SOCK_SEQPACKET Unix socket that only
+ * the daemon's own user (root) may open:
  *
  *   request  VhDaemonRequest, then argc + envc strings, each ended by a
  *            NUL: the command line after argv[0], then the client's
- *            VIRT_HOSTDEV_* and locale environment as NAME=VALUE.  Three descriptors
- *            ride along (SCM_RIGHTS): the client's standard output, its
- *            standard error and its working directory (O_PATH).
- *   reply    VhDaemonReply: the exit status of the command, which wrote
- *            its output to the descriptors, or VH_DAEMON_DECLINED when the
- *            daemon does not run it (another verb or another sysfs root,
- *            bad usage): the client then runs it itself, and nothing was
- *            written.
+ *            environment that vh_daemon_env_forwarded() names, as
+ *            NAME=VALUE.  Three descriptors ride along (SCM_RIGHTS): the
+ *            client's standard output, its standard error and its working
+ *            directory (O_PATH).
+ *   replies  VhDaemonReply, one or two:
+ *            ACCEPTED   the daemon runs the command; a second reply follows
+ *                       when it ends.  Nothing has been written before it.
+ *            DECLINED   the client runs the command itself: nothing was
+ *                       written (another verb, a locale the daemon does not
+ *                       take, the daemon busy; or, after ACCEPTED, a
+ *                       command line that does not reach a verb it serves).
+ *            EXITED     after ACCEPTED: the command's exit status, @value.
+ *            SIGNALED   after ACCEPTED: the signal, @value, that ended it
+ *                       (SIGPIPE when the client's output went away).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -24,32 +31,25 @@
 #include <stdint.h>
 #include <string.h>
 
-#define VH_DAEMON_MAGIC "VHD1"
+#define VH_DAEMON_MAGIC "VHD2"
 #define VH_DAEMON_MAGIC_LEN 4
 /* The largest request, header included. */
 #define VH_DAEMON_REQUEST_MAX 65536
 #define VH_DAEMON_N_FDS 3
-#define VH_DAEMON_DECLINED (-1)
-/* The environment the client forwards: its variables with this prefix,
- * and those of its locale (LANG, LANGUAGE, LC_*: GLib's own messages, as
- * GOption's, follow it). */
-#define VH_DAEMON_ENV_PREFIX "VIRT_HOSTDEV_"
-
-/* 1 when the variable @var (NAME=VALUE) is one the client forwards. */
-static inline int
-vh_daemon_env_forwarded(const char *var)
-{
-    size_t n = strcspn(var, "=");
-
-    return (n == strlen("LANG") && strncmp(var, "LANG", n) == 0) ||
-           (n == strlen("LANGUAGE") && strncmp(var, "LANGUAGE", n) == 0) ||
-           (n > strlen("LC_") && strncmp(var, "LC_", strlen("LC_")) == 0) ||
-           (n > strlen(VH_DAEMON_ENV_PREFIX) &&
-            strncmp(var, VH_DAEMON_ENV_PREFIX, strlen(VH_DAEMON_ENV_PREFIX)) == 0);
-}
+/* How long the client waits for ACCEPTED or DECLINED before it runs the
+ * command itself (a daemon that hangs). */
+#define VH_DAEMON_ACCEPT_TIMEOUT_MS 10000
 /* Where the client finds the daemon (unset: VH_DEFAULT_SOCKET; set but
  * empty: never ask a daemon). */
 #define VH_DAEMON_SOCKET_ENV "VIRT_HOSTDEV_SOCKET"
+#define VH_DAEMON_ENV_PREFIX "VIRT_HOSTDEV_"
+
+typedef enum {
+    VH_DAEMON_ACCEPTED = 1,
+    VH_DAEMON_DECLINED = 2,
+    VH_DAEMON_EXITED = 3,
+    VH_DAEMON_SIGNALED = 4,
+} VhDaemonReplyKind;
 
 typedef struct {
     char magic[VH_DAEMON_MAGIC_LEN];
@@ -59,5 +59,33 @@ typedef struct {
 
 typedef struct {
     char magic[VH_DAEMON_MAGIC_LEN];
-    int32_t status;
+    int32_t kind;               /* VhDaemonReplyKind */
+    int32_t value;
 } VhDaemonReply;
+
+/* The verbs the daemon answers; the client asks only about these. */
+static inline int
+vh_daemon_verb_served(const char *verb)
+{
+    return strcmp(verb, "nodedev-list") == 0 ||
+           strcmp(verb, "nodedev-dumpxml") == 0;
+}
+
+/* 1 when the client sends its variable @var (NAME=VALUE): the
+ * VIRT_HOSTDEV_* ones but the socket's, and the locale's (LANG, LANGUAGE,
+ * LC_*: GOption's messages follow it). */
+static inline int
+vh_daemon_env_forwarded(const char *var)
+{
+    size_t n = strcspn(var, "=");
+
+    if (n == strlen(VH_DAEMON_SOCKET_ENV) &&
+        strncmp(var, VH_DAEMON_SOCKET_ENV, n) == 0)
+        return 0;
+    return (n == strlen("LANG") && strncmp(var, "LANG", n) == 0) ||
+           (n == strlen("LANGUAGE") && strncmp(var, "LANGUAGE", n) == 0) ||
+           (n > strlen("LC_") && strncmp(var, "LC_", strlen("LC_")) == 0) ||
+           (n > strlen(VH_DAEMON_ENV_PREFIX) &&
+            strncmp(var, VH_DAEMON_ENV_PREFIX,
+                    strlen(VH_DAEMON_ENV_PREFIX)) == 0);
+}

@@ -2,9 +2,11 @@
  * vh-daemon.c: virt-hostdevd, node-device queries answered from memory
  *
  * One thread, one GMainLoop, file descriptors only: the listening socket,
- * one per client until its request is read, a signalfd for SIGTERM, SIGINT
- * and SIGHUP, and a pidfd per running child.  No GLib worker thread is
- * started, so that fork() copies a process with one thread.
+ * one per client, a signalfd for SIGTERM, SIGINT and SIGHUP, the kernel's
+ * uevent socket, and one pipe per running child that the child holds open
+ * until it ends.  No GLib worker thread is started, so that fork() copies a
+ * process with one thread.  A child keeps only what it needs: the client's
+ * standard output and error, /dev/null as input, and its end of the pipe.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -19,7 +21,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,11 +39,17 @@
 /* A child's exit status for "declined": vh_cli_run() returns 0, 1 or 2. */
 #define VH_DAEMON_EXIT_DECLINED 100
 #define VH_DAEMON_MAX_STRINGS 4096
+/* More descriptors than a request carries are received, and closed. */
+#define VH_DAEMON_MAX_FDS 16
 /* A client that connects and says nothing is let go after this. */
 #define VH_DAEMON_REQUEST_TIMEOUT_S 10
-/* Beyond this many children at once, requests are declined: their
- * clients run the command themselves. */
-#define VH_DAEMON_MAX_CHILDREN 32
+/* A command that runs longer is killed (a reader that stopped reading). */
+#define VH_DAEMON_CHILD_TIMEOUT_S 60
+/* Clients at once, waiting or running; beyond, the daemon stops accepting
+ * until one ends (their clients run the command themselves). */
+#define VH_DAEMON_MAX_CLIENTS 64
+/* Accepting again after the process ran out of descriptors. */
+#define VH_DAEMON_RETRY_MS 1000
 /* Events come in bursts (a detach of many devices): the devices are read
  * again once none came for this long, or at the next request. */
 #define VH_DAEMON_SETTLE_MS 200
@@ -66,9 +73,12 @@ struct _VhDaemon {
     int listen_fd;
     int signal_fd;
     GMainLoop *loop;
-    guint listen_watch;
+    guint listen_watch;         /* 0 while not accepting */
+    guint retry_timeout;
     guint signal_watch;
+    gboolean stopping;          /* SIGTERM: the running children end first */
     guint64 requests;
+    guint clients;              /* connected */
     guint children;             /* running */
 };
 
@@ -82,35 +92,60 @@ typedef struct {
     char *line;                 /* the command, for the log */
     const char *inventory_state;    /* how the inventory was had */
     gint64 started;
-    guint watch;                /* the connection, until the request */
-    guint timeout;
-    int pidfd;
-    pid_t pid;
+    guint watch;                /* the connection */
+    guint timeout;              /* for the request, then for the child */
+    pid_t pid;                  /* the child, until reaped; 0: none */
+    int life_fd;                /* the child's pipe: hang-up when it ends */
+    guint life_watch;
 } VhDaemonClient;
+
+static void vh_daemon_resume(VhDaemon *d);
 
 static void
 vh_daemon_client_free(VhDaemonClient *c)
 {
+    VhDaemon *d = c->daemon;
     guint i;
 
+    g_clear_handle_id(&c->watch, g_source_remove);
+    g_clear_handle_id(&c->timeout, g_source_remove);
+    g_clear_handle_id(&c->life_watch, g_source_remove);
+    if (c->pid > 0) {
+        /* Not reaped: its number cannot have been reused. */
+        (void) kill(c->pid, SIGKILL);
+        (void) waitpid(c->pid, NULL, 0);
+    }
+    if (c->life_fd >= 0) {
+        close(c->life_fd);
+        d->children--;
+    }
     if (c->fd >= 0)
         close(c->fd);
     for (i = 0; i < VH_DAEMON_N_FDS; i++) {
         if (c->fds[i] >= 0)
             close(c->fds[i]);
     }
-    if (c->watch)
-        g_source_remove(c->watch);
-    if (c->timeout)
-        g_source_remove(c->timeout);
-    if (c->pidfd >= 0) {
-        close(c->pidfd);
-        c->daemon->children--;
-    }
     g_strfreev(c->argv);
     g_strfreev(c->env);
     g_free(c->line);
     g_free(c);
+    d->clients--;
+    if (d->stopping && d->children == 0)
+        g_main_loop_quit(d->loop);
+    else
+        vh_daemon_resume(d);
+}
+
+/* Send @kind and @value; a client that went away is no error here. */
+static void
+vh_daemon_reply(VhDaemonClient *c, VhDaemonReplyKind kind, int value)
+{
+    VhDaemonReply reply = { .magic = VH_DAEMON_MAGIC, .kind = kind,
+                            .value = value };
+
+    if (send(c->fd, &reply, sizeof(reply), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        g_debug("request %" G_GUINT64_FORMAT ": the client is gone: %s",
+                c->number, g_strerror(errno));
 }
 
 /* ---- the inventory -------------------------------------------------- */
@@ -210,18 +245,15 @@ vh_daemon_refresh(VhDaemon *d)
     return state;
 }
 
-/* VhCliHooks.serve: the read-only queries, for this root only. */
+/* VhCliHooks.serve: the read-only queries. */
 static gboolean
 vh_daemon_serve(gpointer data, const char *verb, const char *sysfs_root)
 {
-    VhDaemon *d = data;
-
-    return (g_str_equal(verb, "nodedev-list") ||
-            g_str_equal(verb, "nodedev-dumpxml")) &&
-           g_strcmp0(sysfs_root, d->root) == 0;
+    return vh_daemon_verb_served(verb);
 }
 
-/* VhCliHooks.inventory (in the child). */
+/* VhCliHooks.inventory (in the child): the devices kept, for the root they
+ * were read from; any other root the command reads itself. */
 static VhNodeDeviceList *
 vh_daemon_inventory(gpointer data, const VhSysfs *sysfs,
                     VhNodeDeviceScanFlags flags)
@@ -238,6 +270,23 @@ vh_daemon_inventory(gpointer data, const VhSysfs *sysfs,
 
 /* ---- one request ---------------------------------------------------- */
 
+/* A locale value the child may take: a name such as en_US.UTF-8 (no path:
+ * setlocale() and gettext open files by it); LANGUAGE is a list of them. */
+static gboolean
+vh_daemon_locale_value_ok(const char *name, const char *value)
+{
+    gboolean list = g_str_equal(name, "LANGUAGE");
+    const char *p;
+
+    if (strlen(value) > 128 || strstr(value, ".."))
+        return FALSE;
+    for (p = value; *p; p++) {
+        if (!g_ascii_isalnum(*p) && !strchr("_.@-", *p) && !(list && *p == ':'))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Replace the child's VIRT_HOSTDEV_* and locale environment with the
  * client's, and take its locale. */
 static void
@@ -247,7 +296,9 @@ vh_daemon_child_env(char **env)
     guint i;
 
     for (i = 0; names[i]; i++) {
-        if (vh_daemon_env_forwarded(names[i]))
+        g_autofree char *var = g_strconcat(names[i], "=", NULL);
+
+        if (vh_daemon_env_forwarded(var))
             g_unsetenv(names[i]);
     }
     for (i = 0; env[i]; i++) {
@@ -259,27 +310,37 @@ vh_daemon_child_env(char **env)
     setlocale(LC_ALL, "");
 }
 
-/* The child: the command, writing to the client's descriptors. */
+/* The child: the command, writing to the client's descriptors.  @life is
+ * the write end of the pipe the daemon watches. */
 static void G_GNUC_NORETURN
-vh_daemon_child(VhDaemon *d, VhDaemonClient *c)
+vh_daemon_child(VhDaemon *d, VhDaemonClient *c, int life)
 {
     VhCliHooks hooks = {
         .serve = vh_daemon_serve,
         .inventory = vh_daemon_inventory,
         .data = d,
     };
-    sigset_t all;
+    sigset_t none;
     char **argv;
-    int null_fd;
+    int out, err, cwd, null_fd;
     int status;
     int argc;
 
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);   /* as for a command run alone */
+    /* Above 2 first, whatever numbers they came with. */
+    out = fcntl(c->fds[0], F_DUPFD_CLOEXEC, 10);
+    err = fcntl(c->fds[1], F_DUPFD_CLOEXEC, 10);
+    cwd = fcntl(c->fds[2], F_DUPFD_CLOEXEC, 10);
+    life = fcntl(life, F_DUPFD_CLOEXEC, 10);
     null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 ||
-        dup2(c->fds[0], STDOUT_FILENO) < 0 ||
-        dup2(c->fds[1], STDERR_FILENO) < 0 || fchdir(c->fds[2]) < 0)
+    if (out < 0 || err < 0 || cwd < 0 || life < 0 || null_fd < 0 ||
+        dup2(null_fd, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+        dup2(err, STDERR_FILENO) < 0 || dup2(life, 3) < 0 || fchdir(cwd) < 0)
+        _exit(VH_DAEMON_EXIT_DECLINED);
+    /* Nothing else of the daemon's: its socket, other clients, events. */
+    if (close_range(4, ~0U, 0) < 0)
         _exit(VH_DAEMON_EXIT_DECLINED);
     vh_daemon_child_env(c->env);
     g_set_prgname("virt-hostdev");
@@ -293,39 +354,78 @@ vh_daemon_child(VhDaemon *d, VhDaemonClient *c)
     _exit(status == VH_CLI_DECLINED ? VH_DAEMON_EXIT_DECLINED : status);
 }
 
+/* The child closed its pipe: it ended (or is ending). */
 static gboolean
 vh_daemon_child_done(int fd, GIOCondition cond, gpointer data)
 {
     VhDaemonClient *c = data;
-    VhDaemonReply reply = { .magic = VH_DAEMON_MAGIC };
+    VhDaemonReplyKind kind;
     const char *how;
-    int wstatus;
+    int value;
+    int wstatus = 0;
 
-    if (waitpid(c->pid, &wstatus, WNOHANG) != c->pid)
-        return G_SOURCE_CONTINUE;       /* not yet */
-    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == VH_DAEMON_EXIT_DECLINED) {
-        reply.status = VH_DAEMON_DECLINED;
+    c->life_watch = 0;          /* this source ends here */
+    if (waitpid(c->pid, &wstatus, 0) != c->pid) {
+        kind = VH_DAEMON_EXITED;
+        value = 1;
+        how = "lost";
+        g_printerr("virt-hostdevd: warning: request %" G_GUINT64_FORMAT
+                   " (%s): cannot reap its child: %s\n", c->number, c->line,
+                   g_strerror(errno));
+    } else if (WIFEXITED(wstatus) &&
+               WEXITSTATUS(wstatus) == VH_DAEMON_EXIT_DECLINED) {
+        kind = VH_DAEMON_DECLINED;
+        value = 0;
         how = "declined: the client runs it";
     } else if (WIFEXITED(wstatus)) {
-        reply.status = WEXITSTATUS(wstatus);
+        kind = VH_DAEMON_EXITED;
+        value = WEXITSTATUS(wstatus);
         how = "ran";
     } else {
-        reply.status = 1;
-        how = "killed by a signal";
-        g_printerr("virt-hostdevd: warning: request %" G_GUINT64_FORMAT
-                   " (%s): the child was killed by signal %d\n", c->number,
-                   c->line, WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+        kind = VH_DAEMON_SIGNALED;
+        value = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : SIGKILL;
+        how = "ended by a signal";
     }
+    c->pid = 0;
     /* Logged first: a client that has its answer finds the line. */
     if (c->daemon->verbose)
         g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": %s: %s, "
-                   "exit %d, %.1f ms; inventory %s\n", c->number, c->line, how,
-                   reply.status, (g_get_monotonic_time() - c->started) / 1000.0,
+                   "%s %d, %.1f ms; inventory %s\n", c->number, c->line, how,
+                   kind == VH_DAEMON_SIGNALED ? "signal" : "exit",
+                   kind == VH_DAEMON_DECLINED ? -1 : value,
+                   (g_get_monotonic_time() - c->started) / 1000.0,
                    c->inventory_state);
-    if (send(c->fd, &reply, sizeof(reply), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-        g_debug("request %" G_GUINT64_FORMAT ": the client is gone: %s",
-                c->number, g_strerror(errno));
+    vh_daemon_reply(c, kind, value);
     vh_daemon_client_free(c);
+    return G_SOURCE_REMOVE;
+}
+
+/* While the child runs: the client hung up (Ctrl-C on virt-hostdev), or
+ * the child took too long.  Either way it is killed; its pipe says when it
+ * is gone. */
+static gboolean
+vh_daemon_client_gone(int fd, GIOCondition cond, gpointer data)
+{
+    VhDaemonClient *c = data;
+
+    c->watch = 0;               /* this source ends here */
+    if (c->daemon->verbose)
+        g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": the client "
+                   "went away; its command is stopped\n", c->number);
+    (void) kill(c->pid, SIGKILL);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+vh_daemon_child_late(gpointer data)
+{
+    VhDaemonClient *c = data;
+
+    c->timeout = 0;             /* this source ends here */
+    g_printerr("virt-hostdevd: warning: request %" G_GUINT64_FORMAT " (%s) "
+               "ran for %d s; stopped\n", c->number, c->line,
+               VH_DAEMON_CHILD_TIMEOUT_S);
+    (void) kill(c->pid, SIGKILL);
     return G_SOURCE_REMOVE;
 }
 
@@ -341,14 +441,14 @@ vh_daemon_parse_request(VhDaemonClient *c, const char *buf, gsize len,
     guint i;
 
     if (len < sizeof(req)) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                     "a request of %" G_GSIZE_FORMAT " bytes is too short", len);
         return FALSE;
     }
     memcpy(&req, buf, sizeof(req));
     if (memcmp(req.magic, VH_DAEMON_MAGIC, VH_DAEMON_MAGIC_LEN) != 0 ||
         req.argc > VH_DAEMON_MAX_STRINGS || req.envc > VH_DAEMON_MAX_STRINGS) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                     "not a virt-hostdev request (another protocol version?)");
         return FALSE;
     }
@@ -358,12 +458,12 @@ vh_daemon_parse_request(VhDaemonClient *c, const char *buf, gsize len,
         const char *end = pos < len ? memchr(s, '\0', len - pos) : NULL;
 
         if (!end) {
-            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+            g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                         "the request ends inside its string %u", i + 1);
             return FALSE;
         }
         if (i >= req.argc && (!vh_daemon_env_forwarded(s) || !strchr(s, '='))) {
-            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+            g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                         "the request's environment holds more than "
                         VH_DAEMON_ENV_PREFIX "*, LANG, LANGUAGE and LC_* "
                         "variables");
@@ -373,7 +473,7 @@ vh_daemon_parse_request(VhDaemonClient *c, const char *buf, gsize len,
         pos += end - s + 1;
     }
     if (pos != len) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                     "the request has %" G_GSIZE_FORMAT " bytes after its "
                     "strings", len - pos);
         return FALSE;
@@ -385,15 +485,15 @@ vh_daemon_parse_request(VhDaemonClient *c, const char *buf, gsize len,
     return TRUE;
 }
 
-/* Read one request from @c; FALSE (with the fds closed) when it is not
- * one, and the client gets no answer. */
+/* Read one request from @c: FALSE when it is not one (the client gets no
+ * answer and runs the command itself). */
 static gboolean
 vh_daemon_read_request(VhDaemonClient *c, GError **error)
 {
     g_autofree char *buf = g_malloc(VH_DAEMON_REQUEST_MAX);
     union {
         struct cmsghdr align;
-        char data[CMSG_SPACE(sizeof(int) * VH_DAEMON_N_FDS)];
+        char data[CMSG_SPACE(sizeof(int) * VH_DAEMON_MAX_FDS)];
     } control;
     struct iovec iov = { .iov_base = buf, .iov_len = VH_DAEMON_REQUEST_MAX };
     struct msghdr msg = {
@@ -403,42 +503,47 @@ vh_daemon_read_request(VhDaemonClient *c, GError **error)
         .msg_controllen = sizeof(control.data),
     };
     struct cmsghdr *cmsg;
-    ssize_t n;
-    guint n_fds = 0;
     g_autofree char *line = NULL;
+    guint n_fds = 0;
+    ssize_t n;
 
     do {
         n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
-                    "cannot read a request: %s", g_strerror(errno));
+        int saved_errno = errno;
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_FAILED,
+                    "cannot read a request: %s", g_strerror(saved_errno));
         return FALSE;
     }
+    /* Every descriptor received is kept or closed here. */
     for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-            guint k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            int fds[VH_DAEMON_N_FDS];
-            guint j;
+        gsize k;
+        gsize j;
 
-            memcpy(fds, CMSG_DATA(cmsg), MIN(k, VH_DAEMON_N_FDS) * sizeof(int));
-            for (j = 0; j < MIN(k, VH_DAEMON_N_FDS); j++) {
-                if (n_fds < VH_DAEMON_N_FDS)
-                    c->fds[n_fds++] = fds[j];
-                else
-                    close(fds[j]);
-            }
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+            continue;
+        k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (j = 0; j < k; j++) {
+            int fd;
+
+            memcpy(&fd, CMSG_DATA(cmsg) + j * sizeof(int), sizeof(int));
+            if (n_fds < VH_DAEMON_N_FDS)
+                c->fds[n_fds] = fd;
+            else
+                close(fd);
+            n_fds++;
         }
     }
     if (n == 0) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                     "the client closed the connection without a request");
         return FALSE;
     }
     if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n_fds != VH_DAEMON_N_FDS) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
-                    "a request must fit in %d bytes and carry %d descriptors",
-                    VH_DAEMON_REQUEST_MAX, VH_DAEMON_N_FDS);
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
+                    "a request must fit in %d bytes and carry %d descriptors, "
+                    "not %u", VH_DAEMON_REQUEST_MAX, VH_DAEMON_N_FDS, n_fds);
         return FALSE;
     }
     if (!vh_daemon_parse_request(c, buf, (gsize) n, error))
@@ -450,17 +555,26 @@ vh_daemon_read_request(VhDaemonClient *c, GError **error)
     return TRUE;
 }
 
-/* Tell the client to run the command itself, and let it go. */
-static void
-vh_daemon_decline(VhDaemonClient *c)
+/* Why @c is not for the daemon, or NULL: it is. */
+static const char *
+vh_daemon_declines(VhDaemonClient *c)
 {
-    VhDaemonReply reply = { .magic = VH_DAEMON_MAGIC,
-                            .status = VH_DAEMON_DECLINED };
+    VhDaemon *d = c->daemon;
+    guint i;
 
-    if (send(c->fd, &reply, sizeof(reply), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-        g_debug("request %" G_GUINT64_FORMAT ": the client is gone: %s",
-                c->number, g_strerror(errno));
-    vh_daemon_client_free(c);
+    for (i = 0; c->env[i]; i++) {
+        const char *eq = strchr(c->env[i], '=');
+        g_autofree char *name = g_strndup(c->env[i], eq - c->env[i]);
+
+        if (!g_str_has_prefix(name, VH_DAEMON_ENV_PREFIX) &&
+            !vh_daemon_locale_value_ok(name, eq + 1))
+            return "a locale that is not a plain name";
+    }
+    if (d->stopping)
+        return "stopping";
+    if (d->children >= VH_DAEMON_MAX_CLIENTS / 2)
+        return "busy";
+    return NULL;
 }
 
 static gboolean
@@ -469,45 +583,66 @@ vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
     VhDaemonClient *c = data;
     VhDaemon *d = c->daemon;
     g_autoptr(GError) err = NULL;
+    const char *why;
+    int life[2];
     guint i;
 
     c->watch = 0;               /* this source ends here */
     g_clear_handle_id(&c->timeout, g_source_remove);
     if (!vh_daemon_read_request(c, &err)) {
-        g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT " refused: "
-                   "%s\n", c->number, err->message);
+        if (d->verbose)
+            g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT " refused: "
+                       "%s\n", c->number, err->message);
         vh_daemon_client_free(c);
         return G_SOURCE_REMOVE;
     }
-    if (d->children >= VH_DAEMON_MAX_CHILDREN) {
+    if ((why = vh_daemon_declines(c))) {
         if (d->verbose)
             g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": %s: "
-                       "declined: %u requests run already\n", c->number,
-                       c->line, d->children);
-        vh_daemon_decline(c);
+                       "declined (%s)\n", c->number, c->line, why);
+        vh_daemon_reply(c, VH_DAEMON_DECLINED, 0);
+        vh_daemon_client_free(c);
         return G_SOURCE_REMOVE;
     }
+    if (pipe2(life, O_CLOEXEC) < 0) {
+        g_printerr("virt-hostdevd: warning: request %" G_GUINT64_FORMAT
+                   ": cannot make a pipe: %s\n", c->number, g_strerror(errno));
+        vh_daemon_reply(c, VH_DAEMON_DECLINED, 0);
+        vh_daemon_client_free(c);
+        return G_SOURCE_REMOVE;
+    }
+    /* From here on the client waits for the end of the command. */
+    vh_daemon_reply(c, VH_DAEMON_ACCEPTED, 0);
     c->inventory_state = vh_daemon_refresh(d);
     fflush(NULL);
     c->pid = fork();
     if (c->pid == 0)
-        vh_daemon_child(d, c);
-    if (c->pid < 0 ||
-        (c->pidfd = (int) syscall(SYS_pidfd_open, c->pid, 0)) < 0) {
+        vh_daemon_child(d, c, life[1]);
+    close(life[1]);
+    if (c->pid < 0) {
+        int saved_errno = errno;
+
+        c->pid = 0;
+        close(life[0]);
         g_printerr("virt-hostdevd: warning: request %" G_GUINT64_FORMAT
                    ": cannot start a child: %s\n", c->number,
-                   g_strerror(errno));
-        if (c->pid > 0)
-            (void) waitpid(c->pid, NULL, 0);
-        vh_daemon_decline(c);   /* nothing was written */
+                   g_strerror(saved_errno));
+        vh_daemon_reply(c, VH_DAEMON_DECLINED, 0);     /* nothing was written */
+        vh_daemon_client_free(c);
         return G_SOURCE_REMOVE;
     }
+    c->life_fd = life[0];
     d->children++;
     for (i = 0; i < VH_DAEMON_N_FDS; i++) {
         close(c->fds[i]);
         c->fds[i] = -1;
     }
-    g_unix_fd_add(c->pidfd, G_IO_IN, vh_daemon_child_done, c);
+    c->life_watch = g_unix_fd_add(c->life_fd, G_IO_HUP | G_IO_ERR | G_IO_IN,
+                                  vh_daemon_child_done, c);
+    c->watch = g_unix_fd_add(c->fd, G_IO_HUP | G_IO_ERR | G_IO_IN,
+                             vh_daemon_client_gone, c);
+    c->timeout = g_timeout_add_seconds(VH_DAEMON_CHILD_TIMEOUT_S,
+                                       vh_daemon_child_late, c);
     return G_SOURCE_REMOVE;
 }
 
@@ -525,30 +660,98 @@ vh_daemon_client_silent(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static gboolean vh_daemon_accept(int fd, GIOCondition cond, gpointer data);
+
+static gboolean
+vh_daemon_retry(gpointer data)
+{
+    VhDaemon *d = data;
+
+    d->retry_timeout = 0;       /* this source ends here */
+    vh_daemon_resume(d);
+    return G_SOURCE_REMOVE;
+}
+
+/* Accept again, unless stopping, full or already accepting. */
+static void
+vh_daemon_resume(VhDaemon *d)
+{
+    if (d->stopping || d->listen_watch || d->retry_timeout ||
+        d->clients >= VH_DAEMON_MAX_CLIENTS)
+        return;
+    d->listen_watch = g_unix_fd_add(d->listen_fd, G_IO_IN, vh_daemon_accept, d);
+}
+
+/* Only the daemon's own user (root) is served; the socket's mode says so
+ * too. */
+static gboolean
+vh_daemon_peer_ok(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+           cred.uid == geteuid();
+}
+
 static gboolean
 vh_daemon_accept(int fd, GIOCondition cond, gpointer data)
 {
     VhDaemon *d = data;
     int conn;
 
-    while ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-        VhDaemonClient *c = g_new0(VhDaemonClient, 1);
+    while (d->clients < VH_DAEMON_MAX_CLIENTS &&
+           (conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+        VhDaemonClient *c;
 
+        if (!vh_daemon_peer_ok(conn)) {
+            close(conn);        /* it runs the command itself */
+            continue;
+        }
+        c = g_new0(VhDaemonClient, 1);
         c->daemon = d;
         c->number = ++d->requests;
         c->fd = conn;
-        c->pidfd = -1;
+        c->life_fd = -1;
         memset(c->fds, -1, sizeof(c->fds));
         c->started = g_get_monotonic_time();
+        d->clients++;
         c->watch = g_unix_fd_add(conn, G_IO_IN | G_IO_HUP | G_IO_ERR,
                                  vh_daemon_client_readable, c);
         c->timeout = g_timeout_add_seconds(VH_DAEMON_REQUEST_TIMEOUT_S,
                                            vh_daemon_client_silent, c);
     }
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        g_printerr("virt-hostdevd: warning: cannot accept a client on %s: "
-                   "%s\n", d->socket_path, g_strerror(errno));
+    if (d->clients >= VH_DAEMON_MAX_CLIENTS) {
+        d->listen_watch = 0;    /* until a client ends */
+        return G_SOURCE_REMOVE;
+    }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+        errno == ENOMEM) {
+        /* Out of descriptors or memory: pause instead of spinning. */
+        g_printerr("virt-hostdevd: warning: cannot accept a client on %s: %s; "
+                   "pausing %d ms\n", d->socket_path, g_strerror(errno),
+                   VH_DAEMON_RETRY_MS);
+        d->listen_watch = 0;
+        d->retry_timeout = g_timeout_add(VH_DAEMON_RETRY_MS, vh_daemon_retry, d);
+        return G_SOURCE_REMOVE;
+    }
     return G_SOURCE_CONTINUE;
+}
+
+/* Stop listening; quit once the running children have answered. */
+static void
+vh_daemon_stop(VhDaemon *d)
+{
+    d->stopping = TRUE;
+    g_clear_handle_id(&d->listen_watch, g_source_remove);
+    g_clear_handle_id(&d->retry_timeout, g_source_remove);
+    if (d->listen_fd >= 0) {
+        close(d->listen_fd);
+        d->listen_fd = -1;
+        (void) unlink(d->socket_path);
+    }
+    if (d->children == 0)
+        g_main_loop_quit(d->loop);
 }
 
 static gboolean
@@ -571,7 +774,7 @@ vh_daemon_signal(int fd, GIOCondition cond, gpointer data)
         }
         return G_SOURCE_CONTINUE;
     }
-    g_main_loop_quit(d->loop);
+    vh_daemon_stop(d);
     return G_SOURCE_CONTINUE;
 }
 
@@ -600,7 +803,7 @@ vh_daemon_listen(VhDaemon *d, GError **error)
     int saved_errno;
 
     if (strlen(d->socket_path) >= sizeof(addr.sun_path)) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                     "socket path '%s' is longer than a Unix socket allows "
                     "(%" G_GSIZE_FORMAT " bytes)", d->socket_path,
                     sizeof(addr.sun_path) - 1);
@@ -609,20 +812,20 @@ vh_daemon_listen(VhDaemon *d, GError **error)
     strcpy(addr.sun_path, d->socket_path);
     if (g_mkdir_with_parents(dir, 0755) < 0) {
         saved_errno = errno;
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_FAILED,
                     "cannot create %s for the socket: %s", dir,
                     g_strerror(saved_errno));
         return FALSE;
     }
     if (lstat(d->socket_path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_INVALID,
+            g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                         "%s exists and is not a socket; remove it or give "
                         "another --socket", d->socket_path);
             return FALSE;
         }
         if (vh_daemon_socket_alive(&addr)) {
-            g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+            g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_FAILED,
                         "another virt-hostdevd listens on %s; stop it first",
                         d->socket_path);
             return FALSE;
@@ -632,9 +835,9 @@ vh_daemon_listen(VhDaemon *d, GError **error)
     d->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (d->listen_fd < 0 ||
         bind(d->listen_fd, (struct sockaddr *) &addr, sizeof(addr)) < 0 ||
-        chmod(d->socket_path, 0666) < 0 || listen(d->listen_fd, 64) < 0) {
+        chmod(d->socket_path, 0600) < 0 || listen(d->listen_fd, 64) < 0) {
         saved_errno = errno;
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_FAILED,
                     "cannot listen on %s: %s", d->socket_path,
                     g_strerror(saved_errno));
         return FALSE;
@@ -672,8 +875,10 @@ vh_daemon_new(const char *sysfs_root, const char *socket_path,
     sigaddset(&mask, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
         (d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-        g_set_error(error, VH_SYSFS_ERROR, VH_SYSFS_ERROR_FAILED,
-                    "cannot take signals: %s", g_strerror(errno));
+        int saved_errno = errno;
+
+        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_FAILED,
+                    "cannot take signals: %s", g_strerror(saved_errno));
         return NULL;
     }
     if (!vh_daemon_listen(d, error))
@@ -702,11 +907,11 @@ vh_daemon_free(VhDaemon *d)
     g_free(d);
 }
 
-gboolean
-vh_daemon_run(VhDaemon *d, GError **error)
+void
+vh_daemon_run(VhDaemon *d)
 {
     /* A client that goes away mid-answer must not end the daemon; its
-     * children inherit this and get EPIPE. */
+     * children set SIGPIPE back to the default. */
     signal(SIGPIPE, SIG_IGN);
     d->loop = g_main_loop_new(NULL, FALSE);
     if (d->events) {
@@ -717,12 +922,12 @@ vh_daemon_run(VhDaemon *d, GError **error)
     if (d->verbose)
         g_printerr("virt-hostdevd: listening on %s for %s\n", d->socket_path,
                    d->root);
-    d->listen_watch = g_unix_fd_add(d->listen_fd, G_IO_IN, vh_daemon_accept, d);
+    vh_daemon_resume(d);
     d->signal_watch = g_unix_fd_add(d->signal_fd, G_IO_IN, vh_daemon_signal, d);
     g_main_loop_run(d->loop);
-    g_source_remove(d->listen_watch);
-    g_source_remove(d->signal_watch);
+    g_clear_handle_id(&d->listen_watch, g_source_remove);
+    g_clear_handle_id(&d->retry_timeout, g_source_remove);
+    g_clear_handle_id(&d->signal_watch, g_source_remove);
     g_clear_handle_id(&d->events_watch, g_source_remove);
     g_clear_handle_id(&d->settle_timeout, g_source_remove);
-    return TRUE;
 }

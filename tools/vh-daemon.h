@@ -8,8 +8,9 @@
  * over a Unix socket (tools/vh-daemon-proto.h); the daemon runs it in a
  * child process, forked with the inventory in memory, which writes to the
  * client's own standard output and error.  It answers only nodedev-list
- * and nodedev-dumpxml for its own sysfs root; the client runs anything
- * else itself.
+ * and nodedev-dumpxml, and only its own user (root); the client runs
+ * anything else itself.  The inventory serves its own sysfs root; a
+ * command for another root reads that one in the child.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -31,8 +32,9 @@ VhDaemon *vh_daemon_new(const char *sysfs_root, const char *socket_path,
 void vh_daemon_free(VhDaemon *daemon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhDaemon, vh_daemon_free)
 
-/* Serve until SIGTERM or SIGINT; SIGHUP opens the PCI ID database again.
- * Removes the socket on the way out. */
-gboolean vh_daemon_run(VhDaemon *daemon, GError **error);
+/* Serve until SIGTERM or SIGINT, then stop listening, remove the socket
+ * and return once the commands running have answered; SIGHUP opens the PCI
+ * ID database again and reads the devices again. */
+void vh_daemon_run(VhDaemon *daemon);
 
 G_END_DECLS

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,8 @@
 #include "vh-config.h"
 #include "vh-daemon-proto.h"
 
+#define VH_FRONT_N(a) (sizeof(a) / sizeof((a)[0]))
+
 extern char **environ;
 
 /* The global options that take a value (tools/vh-cli.c). */
@@ -31,18 +35,14 @@ static const char *const vh_front_valued[] = {
     "--sysfs-root", "--proc-root", "--state-dir",
 };
 
-/* The verbs virt-hostdevd answers. */
-static const char *const vh_front_served[] = {
-    "nodedev-list", "nodedev-dumpxml",
-};
-
 static int
-vh_front_in(const char *s, const char *const *set, size_t n)
+vh_front_valued_option(const char *name, size_t len)
 {
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        if (strcmp(s, set[i]) == 0)
+    for (i = 0; i < VH_FRONT_N(vh_front_valued); i++) {
+        if (strlen(vh_front_valued[i]) == len &&
+            strncmp(name, vh_front_valued[i], len) == 0)
             return 1;
     }
     return 0;
@@ -56,19 +56,12 @@ vh_front_is_query(int argc, char **argv)
 
     for (i = 1; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
-        char name[32];
 
         if (argv[i][0] != '-')
-            return vh_front_in(argv[i], vh_front_served,
-                               sizeof(vh_front_served) / sizeof(*vh_front_served));
-        if (eq && (size_t) (eq - argv[i]) < sizeof(name)) {
-            memcpy(name, argv[i], eq - argv[i]);
-            name[eq - argv[i]] = '\0';
-            if (vh_front_in(name, vh_front_valued, 3))
-                continue;
-            return 0;
-        }
-        if (!vh_front_in(argv[i], vh_front_valued, 3))
+            return vh_daemon_verb_served(argv[i]);
+        if (eq && vh_front_valued_option(argv[i], (size_t) (eq - argv[i])))
+            continue;
+        if (eq || !vh_front_valued_option(argv[i], strlen(argv[i])))
             return 0;
         i++;                    /* its value */
     }
@@ -88,19 +81,32 @@ vh_front_put(char *buf, size_t *len, const char *s)
     return 1;
 }
 
-/*
- * Ask the daemon at @path to run the command: its exit status, or -1 when
- * the command is to run here (no daemon, it declined, the request does not
- * fit).  Past the request, a daemon that ends without an answer is an
- * error: the command may have written part of its output.
- */
+/* One reply within @timeout_ms (-1: no limit); 0 when none came. */
 static int
-vh_front_ask(const char *path, int argc, char **argv)
+vh_front_reply(int sock, int timeout_ms, VhDaemonReply *reply)
+{
+    struct pollfd pfd = { .fd = sock, .events = POLLIN };
+    ssize_t n;
+    int rc;
+
+    do {
+        rc = poll(&pfd, 1, timeout_ms);
+    } while (rc < 0 && errno == EINTR);
+    if (rc <= 0)
+        return 0;
+    do {
+        n = recv(sock, reply, sizeof(*reply), MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    return n == (ssize_t) sizeof(*reply) &&
+           memcmp(reply->magic, VH_DAEMON_MAGIC, VH_DAEMON_MAGIC_LEN) == 0;
+}
+
+/* Send the request; 0 when it cannot be sent. */
+static int
+vh_front_send(int sock, int argc, char **argv)
 {
     static char buf[VH_DAEMON_REQUEST_MAX];
     VhDaemonRequest req = { .magic = VH_DAEMON_MAGIC };
-    VhDaemonReply reply;
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
     union {
         struct cmsghdr align;
         char data[CMSG_SPACE(sizeof(int) * VH_DAEMON_N_FDS)];
@@ -111,45 +117,28 @@ vh_front_ask(const char *path, int argc, char **argv)
     int fds[VH_DAEMON_N_FDS];
     size_t len = sizeof(req);
     char **env;
-    ssize_t n;
-    int sock;
-    int cwd;
+    int sent;
     int i;
 
-    if (strlen(path) >= sizeof(addr.sun_path))
-        return -1;
-    strcpy(addr.sun_path, path);
     for (i = 1; i < argc; i++) {
         if (!vh_front_put(buf, &len, argv[i]))
-            return -1;
+            return 0;
         req.argc++;
     }
     for (env = environ; *env; env++) {
-        if (!vh_daemon_env_forwarded(*env) ||
-            strncmp(*env, VH_DAEMON_SOCKET_ENV "=",
-                    strlen(VH_DAEMON_SOCKET_ENV) + 1) == 0)
+        if (!vh_daemon_env_forwarded(*env))
             continue;
         if (!vh_front_put(buf, &len, *env))
-            return -1;
+            return 0;
         req.envc++;
     }
     memcpy(buf, &req, sizeof(req));
 
-    sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (sock < 0)
-        return -1;
-    if (connect(sock, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
-        close(sock);
-        return -1;
-    }
-    cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (cwd < 0) {
-        close(sock);
-        return -1;
-    }
     fds[0] = STDOUT_FILENO;
     fds[1] = STDERR_FILENO;
-    fds[2] = cwd;
+    fds[2] = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fds[2] < 0)
+        return 0;
     iov.iov_base = buf;
     iov.iov_len = len;
     msg.msg_iov = &iov;
@@ -161,29 +150,61 @@ vh_front_ask(const char *path, int argc, char **argv)
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
     memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
-    /* A closed standard output or error cannot be sent: run here. */
-    if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t) len) {
-        close(cwd);
+    sent = sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t) len;
+    close(fds[2]);
+    return sent;
+}
+
+/*
+ * Ask the daemon at @path to run the command: its exit status, or -1 when
+ * the command is to run here (no daemon, it declined or did not accept in
+ * time; nothing was written then).  A daemon that ends without an answer
+ * once it accepted is an error: the command may have written part of its
+ * output.  A command ended by a signal ends this process by the same.
+ */
+static int
+vh_front_ask(const char *path, int argc, char **argv)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    VhDaemonReply reply;
+    int sock;
+
+    /* Only root may talk to the daemon (its socket is 0600); and a closed
+     * standard output or error would be the socket's own number. */
+    if (geteuid() != 0 || strlen(path) >= sizeof(addr.sun_path) ||
+        fcntl(STDOUT_FILENO, F_GETFD) < 0 || fcntl(STDERR_FILENO, F_GETFD) < 0)
+        return -1;
+    strcpy(addr.sun_path, path);
+    /* Non-blocking: a daemon whose backlog is full is not waited for. */
+    sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (sock < 0)
+        return -1;
+    if (connect(sock, (struct sockaddr *) &addr, sizeof(addr)) < 0 ||
+        !vh_front_send(sock, argc, argv) ||
+        !vh_front_reply(sock, VH_DAEMON_ACCEPT_TIMEOUT_MS, &reply) ||
+        reply.kind != VH_DAEMON_ACCEPTED) {
         close(sock);
         return -1;
     }
-    close(cwd);
-    do {
-        n = recv(sock, &reply, sizeof(reply), 0);
-    } while (n < 0 && errno == EINTR);
-    close(sock);
-    if (n != (ssize_t) sizeof(reply) ||
-        memcmp(reply.magic, VH_DAEMON_MAGIC, VH_DAEMON_MAGIC_LEN) != 0) {
+    if (!vh_front_reply(sock, -1, &reply) ||
+        (reply.kind != VH_DAEMON_EXITED && reply.kind != VH_DAEMON_SIGNALED &&
+         reply.kind != VH_DAEMON_DECLINED)) {
+        close(sock);
         fprintf(stderr, "virt-hostdev: virt-hostdevd at %s ended without an "
                 "answer; run the command again, or without the daemon "
                 "(%s= virt-hostdev ...)\n", path, VH_DAEMON_SOCKET_ENV);
         return 1;
     }
-    if (reply.status == VH_DAEMON_DECLINED)
+    close(sock);
+    if (reply.kind == VH_DAEMON_DECLINED)
         return -1;
-    return reply.status;
+    if (reply.kind == VH_DAEMON_SIGNALED) {
+        signal(reply.value, SIG_DFL);
+        raise(reply.value);
+        return 128 + reply.value;
+    }
+    return reply.value;
 }
-
 /* The full command line: next to this program (a build tree), else where
  * it is installed. */
 static int

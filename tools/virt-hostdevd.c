@@ -65,10 +65,10 @@ main(int argc, char **argv)
         env = g_getenv("VIRT_HOSTDEV_SYSFS_ROOT");
         sysfs_root = g_strdup(env && *env ? env : VH_DEFAULT_SYSFS_ROOT);
     }
-    if (!(daemon = vh_daemon_new(sysfs_root, socket_path, verbose, &error)) ||
-        !vh_daemon_run(daemon, &error)) {
+    if (!(daemon = vh_daemon_new(sysfs_root, socket_path, verbose, &error))) {
         g_printerr("virt-hostdevd: %s\n", error->message);
         return 1;
     }
+    vh_daemon_run(daemon);
     return 0;
 }

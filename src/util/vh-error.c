@@ -10,6 +10,7 @@
 G_DEFINE_QUARK(vh-address-error-quark, vh_address_error)
 G_DEFINE_QUARK(vh-sysfs-error-quark, vh_sysfs_error)
 G_DEFINE_QUARK(vh-cli-error-quark, vh_cli_error)
+G_DEFINE_QUARK(vh-daemon-error-quark, vh_daemon_error)
 G_DEFINE_QUARK(vh-hostdev-error-quark, vh_hostdev_error)
 G_DEFINE_QUARK(vh-qemu-error-quark, vh_qemu_error)
 G_DEFINE_QUARK(vh-vfio-error-quark, vh_vfio_error)

@@ -43,6 +43,12 @@ typedef enum {
     VH_CLI_ERROR_INVALID,           /* bad usage: unknown verb, argument count */
 } VhCliError;
 
+#define VH_DAEMON_ERROR (vh_daemon_error_quark())
+typedef enum {
+    VH_DAEMON_ERROR_FAILED,         /* socket, signals, fork */
+    VH_DAEMON_ERROR_INVALID,        /* a request that is not one, bad options */
+} VhDaemonError;
+
 #define VH_QEMU_ERROR (vh_qemu_error_quark())
 typedef enum {
     VH_QEMU_ERROR_FAILED,
@@ -65,6 +71,7 @@ typedef enum {
 GQuark vh_address_error_quark(void);
 GQuark vh_sysfs_error_quark(void);
 GQuark vh_cli_error_quark(void);
+GQuark vh_daemon_error_quark(void);
 GQuark vh_hostdev_error_quark(void);
 GQuark vh_qemu_error_quark(void);
 GQuark vh_vfio_error_quark(void);
