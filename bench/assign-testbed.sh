@@ -17,7 +17,7 @@ tb_start_libvirt
 # guest: the timed comparison; guest-cpu: where the guest's CPU goes.
 part=${VIRT_HOSTDEV_BENCH_PART:-guest}
 out=assign-testbed.json
-[[ $part == guest-cpu ]] && out=assign-cpu.json
+[[ $part == guest-* ]] && out=assign-${part#guest-}.json
 /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/assign" "$part" \
     --build-dir "$VIRT_HOSTDEV_BUILD_DIR" \
     --rounds "${VIRT_HOSTDEV_BENCH_ROUNDS:-5}" \
