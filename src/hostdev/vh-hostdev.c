@@ -230,24 +230,8 @@ vh_hostdev_lane_run(gpointer data, gpointer user_data)
     }
 }
 
-/* Longer lanes first; g_ptr_array_sort() is stable, so lanes of one
- * length keep their order of first appearance. */
-static gint
-vh_hostdev_lane_cmp(gconstpointer a, gconstpointer b)
-{
-    const GArray *la = *(const GArray *const *) a;
-    const GArray *lb = *(const GArray *const *) b;
-
-    return (gint) lb->len - (gint) la->len;
-}
-
-/*
- * The steps' indexes by IOMMU group (GArray of guint each); a device in no
- * group is a lane of its own.  The longest lanes come first: the pool starts
- * lanes in this order, and a group that moves two devices one after the
- * other (a device and its held peer) is the critical path, which must not
- * wait for a free thread behind the groups of one device.
- */
+/* The steps' indexes by IOMMU group, in order of first appearance
+ * (GArray of guint each); a device in no group is a lane of its own. */
 static GPtrArray *
 vh_hostdev_lanes(const VhHostdev *h, const VhJournal *journal)
 {
@@ -272,7 +256,6 @@ vh_hostdev_lanes(const VhHostdev *h, const VhJournal *journal)
         }
         g_array_append_val(lane, i);
     }
-    g_ptr_array_sort(lanes, vh_hostdev_lane_cmp);
     return lanes;
 }
 
