@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The guest half of `bench/assign`: start udevd and libvirtd, then time
 # detach+hold of the devices by virt-hostdev, by raw sysfs writes and by
-# libvirt.  Results go to $TESTBED_RESULTS/assign-testbed.json.
+# libvirt (or, with VIRT_HOSTDEV_BENCH_PART=guest-cpu, where the guest's
+# CPU goes meanwhile).  Results go to $TESTBED_RESULTS/assign-testbed.json
+# (assign-cpu.json).
 #
 #   bench/assign          (boots the test bed with the devices it needs)
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/vm/lib.sh"
@@ -12,7 +14,11 @@
 echo "bench: $(ls /sys/bus/pci/devices | wc -l) PCI devices; starting libvirt"
 tb_start_libvirt
 # The host's Debian python3, which has python3-libvirt.
-/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/assign" guest \
+# guest: the timed comparison; guest-cpu: where the guest's CPU goes.
+part=${VIRT_HOSTDEV_BENCH_PART:-guest}
+out=assign-testbed.json
+[[ $part == guest-* ]] && out=assign-${part#guest-}.json
+/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/assign" "$part" \
     --build-dir "$VIRT_HOSTDEV_BUILD_DIR" \
     --rounds "${VIRT_HOSTDEV_BENCH_ROUNDS:-5}" \
-    --out "$TESTBED_RESULTS/assign-testbed.json"
+    --out "$TESTBED_RESULTS/$out"
