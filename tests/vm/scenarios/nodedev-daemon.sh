@@ -95,9 +95,9 @@ n=$(requests)
 "$vh" nodedev-info $nic >/dev/null
 "$vh" iommu-groups >/dev/null
 tb_assert_eq "$n" "$(requests)" "requests logged after nodedev-info and iommu-groups"
-"$vh" --sysfs-root /sys/ nodedev-list >/dev/null
-tail -n 1 "$log" | grep -q "declined: the client runs it" ||
-    tb_fail "a query for another root (/sys/) was not declined: $(tail -n 1 "$log")"
+# Another root (the same tree by another name): the child reads it itself.
+same kept --sysfs-root /sys/ nodedev-list
+same kept nodedev-dumpxml --all --sysfs-root /sys/
 
 echo "== timing, for information (not asserted)"
 usecs() { echo "${EPOCHREALTIME/./}"; }
