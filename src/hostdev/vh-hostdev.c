@@ -935,6 +935,12 @@ vh_hostdev_recover(const VhHostdev *h, VhPlan **ret_plan, GError **error)
     if (!vh_journal_load(h->state_dir, &journal, error))
         return FALSE;
     if (!journal) {
+        g_autoptr(VhRegistry) registry = NULL;
+
+        /* Nothing to replay, but "nothing to recover" would hide a
+         * registry that every other verb refuses. */
+        if (!(registry = vh_registry_load_for_recover(h->state_dir, error)))
+            return FALSE;
         vh_plan_note(plan, "nothing to recover: no operation was interrupted");
         *ret_plan = g_steal_pointer(&plan);
         return TRUE;
