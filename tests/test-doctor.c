@@ -445,6 +445,35 @@ test_peer_held(Host *host, gconstpointer data)
     g_assert_true(check_says(libvirt, id, "install-hook"));
 }
 
+/* A driver link named with control bytes (a broken tree): the report
+ * quotes it escaped, and every line of it stays one line. */
+static void
+test_driver_name_control(Host *host, gconstpointer data)
+{
+    g_autoptr(VhDomainDef) def = domain(64, "0000:01:01.0", NULL);
+    g_autoptr(VhDoctorReport) report = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *old = vh_fake_sysfs_path(host->fake,
+        "devices/pci0000:00/0000:00:04.0/0000:01:02.0/driver");
+
+    g_assert_true(vh_fake_sysfs_add_driver(host->fake, "e1\n000\x1b", &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(g_unlink(old), ==, 0);
+    add_link(host->fake, "devices/pci0000:00/0000:00:04.0/0000:01:02.0/driver",
+             "bus/pci/drivers/e1\n000\x1b");
+
+    report = run(host, def);
+    text = vh_doctor_report_format(report);
+    g_test_message("%s", text);
+    g_assert_true(check_says(report, "domain/prepare",
+                             "0000:01:02.0: e1\n000\x1b -> pci-stub (held)"));
+    g_assert_nonnull(strstr(text, "0000:01:02.0 (e1\\n000\\x1b)"));
+    g_assert_nonnull(strstr(text, "0000:01:02.0: e1\\n000\\x1b -> pci-stub (held)"));
+    g_assert_null(strstr(text, "e1\n000"));
+    g_assert_null(strchr(text, '\x1b'));
+}
+
 static void
 test_peer_host_critical(Host *host, gconstpointer data)
 {
@@ -711,6 +740,8 @@ main(int argc, char **argv)
     ADD("/doctor/host/pending-journal", host_setup_good, test_pending_journal);
     ADD("/doctor/domain/edu-green", host_setup_good, test_edu_green);
     ADD("/doctor/domain/peer-held", host_setup_good, test_peer_held);
+    ADD("/doctor/domain/driver-name-control", host_setup_good,
+        test_driver_name_control);
     ADD("/doctor/domain/peer-host-critical", host_setup_good,
         test_peer_host_critical);
     ADD("/doctor/domain/memlock-tiny", host_setup_good, test_memlock_tiny);

@@ -302,6 +302,62 @@ test_recover_commit(Host *host, gconstpointer data)
                               "all its steps had run\n");
 }
 
+/* A corrupt registry with no journal: recover refuses, names the file and
+ * what to do, and changes nothing; with a finished journal it rebuilds
+ * the registry from the journal. */
+static void
+test_recover_corrupt_registry(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VhPlan) plan = NULL;
+    g_autoptr(VhJournal) journal = vh_journal_new("detach", "manual");
+    g_autoptr(VhRegistry) reg = NULL;
+    g_autofree char *path = g_build_filename(host->state_dir, "registry.json",
+                                             NULL);
+    g_autofree char *after = NULL;
+    const char *broken = "{\"version\": 1, \"devices\": [{\"addr";
+    VhPciAddress nic = vh_test_addr("0000:01:01.0");
+    VhRegistryEntry entry = {
+        .addr = nic, .role = VH_ROLE_DETACHED, .owner = "manual",
+        .driver = "vfio-pci", .original_driver = "e1000", .group = 4,
+    };
+
+    g_assert_true(g_file_set_contents(path, broken, -1, &err));
+    g_assert_false(vh_hostdev_recover(&host->h, &plan, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CORRUPT);
+    g_assert_null(plan);
+    g_assert_nonnull(strstr(err->message, path));
+    g_assert_nonnull(strstr(err->message, "is corrupt: it is not valid JSON"));
+    g_assert_nonnull(strstr(err->message, "recover cannot rebuild it"));
+    g_assert_nonnull(strstr(err->message, "`virt-hostdev nodedev-reattach --force`"));
+    /* Not the other verbs' advice, which sends the user back here. */
+    g_assert_null(strstr(err->message, "run `virt-hostdev recover`"));
+    g_assert_null(strchr(err->message, '\n'));
+    g_assert_true(g_file_get_contents(path, &after, NULL, NULL));
+    g_assert_cmpstr(after, ==, broken);
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
+    g_clear_error(&err);
+
+    /* The other verbs keep sending a corrupt registry to recover... */
+    g_assert_null(vh_registry_load(host->state_dir, &err));
+    g_assert_error(err, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CORRUPT);
+    g_assert_nonnull(strstr(err->message, "; run `virt-hostdev recover` or remove it"));
+    g_clear_error(&err);
+
+    /* ...which replaces it when a finished operation's journal waits. */
+    vh_journal_add_step(journal, &nic, "e1000", "vfio-pci");
+    vh_registry_set(journal->after, &entry);
+    g_assert_true(vh_pci_driver_bind(&host->h, &nic, "vfio-pci", &err));
+    journal->next = 1;
+    g_assert_true(vh_journal_save(journal, host->state_dir, &err));
+    g_assert_true(vh_hostdev_recover(&host->h, &plan, &err));
+    g_assert_no_error(err);
+    reg = vh_registry_load(host->state_dir, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(vh_registry_lookup(reg, &nic));
+    g_assert_false(vh_test_host_state_exists(host, "journal.json"));
+}
+
 /* Peers can be held on vfio-pci instead, by option. */
 static void
 test_hold_driver(Host *host, gconstpointer data)
@@ -666,5 +722,6 @@ main(int argc, char **argv)
     ADD("/hostdev/reattach/force-undo-recover", test_reattach_force_undo_recover);
     ADD("/hostdev/recover", test_recover);
     ADD("/hostdev/recover/commit", test_recover_commit);
+    ADD("/hostdev/recover/corrupt-registry", test_recover_corrupt_registry);
     return g_test_run();
 }

@@ -204,8 +204,7 @@ vh_cli_view_owners(VhCli *cli)
     g_autoptr(GError) local = NULL;
 
     if (!(registry = vh_registry_load(cli->opts.state_dir, &local))) {
-        g_autofree char *msg = g_strdup(local->message);
-        g_strdelimit(msg, "\n\r", ' ');
+        g_autofree char *msg = vh_error_one_line(local->message);
         g_printerr("virt-hostdev: warning: owners not shown: %s\n", msg);
         return NULL;
     }
@@ -299,6 +298,15 @@ vh_cli_or(const char *s, const char *fallback)
     return s ? s : fallback;
 }
 
+/* A driver link's name, which a broken sysfs tree can make any bytes but
+ * NUL and '/', as one line shows it (control characters escaped), or
+ * @fallback for none.  Free with g_free(). */
+static char *
+vh_cli_driver_shown(const char *driver, const char *fallback)
+{
+    return driver ? vh_error_one_line(driver) : g_strdup(fallback);
+}
+
 /* "not viable: 0000:01:02.0 (e1000), ... on a host driver" or "viable" */
 /* A verb's --json output: prints @out (taken over) and returns TRUE, or
  * FALSE when it is NULL (its formatter set the error). */
@@ -343,14 +351,15 @@ vh_cli_print_group(const VhNodeDeviceList *list, guint number,
         const VhNodeDevice *dev = g_ptr_array_index(members, i);
         g_autoptr(VhAssignVerdict) verdict = vh_assign_check(list, dev, usage,
                                                              sysfs, owners);
+        g_autofree char *driver = vh_cli_driver_shown(dev->driver,
+                                                      "(no driver)");
         char buf[VH_PCI_ADDRESS_BUFLEN];
 
         g_print("  %s  %-13s  %-8s  %04x:%04x  %-12s  %s%s%s%s\n",
                 vh_pci_address_format(&dev->addr, buf),
                 vh_assign_verdict_code(verdict),
                 vh_node_device_is_bridge(dev) ? "bridge" : "endpoint",
-                dev->vendor, dev->device,
-                vh_cli_or(dev->driver, "(no driver)"),
+                dev->vendor, dev->device, driver,
                 vh_cli_or(dev->vendor_name, ""),
                 dev->vendor_name && dev->product_name ? " " : "",
                 vh_cli_or(dev->product_name, ""),
@@ -565,6 +574,7 @@ vh_cli_print_info(const VhNodeDeviceList *list, const VhNodeDevice *dev,
     g_autofree char *group = NULL;
     g_autofree char *reset = NULL;
     g_autofree char *owner = NULL;
+    g_autofree char *driver = vh_cli_driver_shown(dev->driver, "(none)");
     char buf[VH_PCI_ADDRESS_BUFLEN];
     guint i;
 
@@ -597,7 +607,7 @@ vh_cli_print_info(const VhNodeDeviceList *list, const VhNodeDevice *dev,
     if (dev->klass >= 0)
         g_print("Class:        0x%06x\n", (guint) dev->klass);
     g_print("Type:         %s\n", vh_node_device_is_bridge(dev) ? "bridge" : "endpoint");
-    g_print("Driver:       %s\n", vh_cli_or(dev->driver, "(none)"));
+    g_print("Driver:       %s\n", driver);
     g_print("Owner:        %s\n", owner);
     g_print("Parent:       %s\n", dev->parent);
     g_print("IOMMU group:  %s\n", vh_cli_or(group, "(none)"));
@@ -1004,7 +1014,7 @@ static void
 vh_cli_who_holds_print(const VhCliHolding *w)
 {
     const VhNodeDevice *dev = w->dev;
-    const char *driver = vh_cli_or(dev->driver, "no driver");
+    g_autofree char *driver = vh_cli_driver_shown(dev->driver, "no driver");
     g_autoptr(GString) s = g_string_new(NULL);
     char buf[VH_PCI_ADDRESS_BUFLEN];
     guint i;
@@ -1900,11 +1910,12 @@ vh_cli_device_report_print(const VhCliDeviceReport *r)
 {
     VhVfioGroup *group = vh_vfio_device_get_group(r->dev);
     const VhVfioMsix *msix = vh_vfio_device_get_msix(r->dev);
+    g_autofree char *driver = vh_cli_driver_shown(r->driver, "no driver");
     g_autoptr(GString) pg = g_string_new(NULL);
     guint i, j;
 
     g_print("Device:       %s (%s), IOMMU group %d\n",
-            vh_vfio_device_get_name(r->dev), vh_cli_or(r->driver, "no driver"),
+            vh_vfio_device_get_name(r->dev), driver,
             vh_vfio_group_get_id(group));
     g_print("Regions:\n");
     for (i = 0; i < r->regions->len; i++) {
@@ -2117,10 +2128,12 @@ vh_cli_device_selftest(VhCli *cli, const VhCliVerb *verb, int argc,
         return FALSE;
     vh_pci_address_format(&addr, buf);
     if (g_strcmp0(dev->driver, "vfio-pci") != 0) {
+        g_autofree char *driver = vh_cli_driver_shown(dev->driver,
+                                                      "no driver");
+
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
                     "%s is on %s, not vfio-pci; run `virt-hostdev "
-                    "nodedev-detach %s` first", buf,
-                    vh_cli_or(dev->driver, "no driver"), buf);
+                    "nodedev-detach %s` first", buf, driver, buf);
         return FALSE;
     }
     if (geteuid() != 0) {
@@ -2617,9 +2630,10 @@ vh_cli_run(int argc, char **argv, const VhCliHooks *hooks)
 
     status = vh_cli_main(argc, argv, hooks, &error);
     if (status != VH_EXIT_OK && status != VH_CLI_DECLINED) {
-        /* One line: messages are built unbroken; be sure of it. */
-        g_autofree char *msg = g_strdup(error ? error->message : "failed");
-        g_strdelimit(msg, "\n\r", ' ');
+        /* One line: messages are built unbroken and escape what they
+         * quote; be sure of it (no control byte reaches the terminal). */
+        g_autofree char *msg = vh_error_one_line(error ? error->message
+                                                       : "failed");
         g_printerr("virt-hostdev: %s\n", msg);
     }
     return status;

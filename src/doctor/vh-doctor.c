@@ -131,13 +131,13 @@ vh_doctor_report_find(const VhDoctorReport *report, const char *id)
     return NULL;
 }
 
-/* Lines of text we did not write (file contents) stay one line each. */
+/* Lines of text we did not write (file contents, driver names) stay one
+ * line each, with no control byte for the terminal. */
 static void
 vh_doctor_append_line(GString *s, const char *prefix, const char *text)
 {
-    g_autofree char *line = g_strdup(text);
+    g_autofree char *line = vh_error_one_line(text);
 
-    g_strdelimit(line, "\n\r", ' ');
     g_string_append_printf(s, "%s%s\n", prefix, line);
 }
 

@@ -33,6 +33,12 @@ gboolean vh_hostdev_begin(const VhHostdev *h, VhHostdevState *st,
                           const VhPciAddress *addrs, guint n_addrs,
                           GError **error);
 
+/* @driver, the name of a driver link (which a broken sysfs tree can make
+ * any bytes but NUL and '/'), as a one-line message quotes it: control
+ * characters escaped (vh_error_one_line()), "no driver" for NULL.  Free
+ * with g_free(). */
+char *vh_hostdev_driver_shown(const char *driver);
+
 /* Plans (vh-hostdev.c). */
 VhPlan *vh_plan_new(void);
 void vh_plan_add(VhPlan *plan, const VhPciAddress *addr, const char *from,

@@ -64,14 +64,24 @@ vh_plan_add(VhPlan *plan, const VhPciAddress *addr, const char *from,
     g_ptr_array_add(plan->moves, move);
 }
 
+char *
+vh_hostdev_driver_shown(const char *driver)
+{
+    return driver ? vh_error_one_line(driver) : g_strdup("no driver");
+}
+
+/* A note is one line: what it quotes from sysfs (driver names) has its
+ * control characters escaped here, whoever formatted it. */
 void
 vh_plan_note(VhPlan *plan, const char *fmt, ...)
 {
+    g_autofree char *note = NULL;
     va_list ap;
 
     va_start(ap, fmt);
-    g_ptr_array_add(plan->notes, g_strdup_vprintf(fmt, ap));
+    note = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    g_ptr_array_add(plan->notes, vh_error_one_line(note));
 }
 
 char *
@@ -82,12 +92,13 @@ vh_plan_format(const VhPlan *plan)
 
     for (i = 0; i < plan->moves->len; i++) {
         const VhPlanMove *m = g_ptr_array_index(plan->moves, i);
+        g_autofree char *from = vh_hostdev_driver_shown(m->from);
+        g_autofree char *to = vh_hostdev_driver_shown(m->to);
         char buf[VH_PCI_ADDRESS_BUFLEN];
 
         g_string_append_printf(s, "%s: %s -> %s (%s)\n",
                                vh_pci_address_format(&m->addr, buf),
-                               m->from ? m->from : "no driver",
-                               m->to ? m->to : "no driver",
+                               from, to,
                                m->rollback ? "rolled back"
                                : m->forced ? "forced"
                                            : vh_hostdev_role_string(m->role));
@@ -431,12 +442,13 @@ vh_hostdev_guard(const VhHostdev *h, const GPtrArray *moves, gboolean force,
 
         for (j = 0; j < uses->len; j++) {
             g_autofree char *desc = vh_host_use_describe(g_ptr_array_index(uses, j));
+            g_autofree char *from = vh_hostdev_driver_shown(m->from);
             char buf[VH_PCI_ADDRESS_BUFLEN];
 
             g_string_append_printf(what, "%s%s (%s, would be %s): %s",
                                    what->len ? "; " : "",
                                    vh_pci_address_format(&m->addr, buf),
-                                   m->from ? m->from : "no driver",
+                                   from,
                                    vh_hostdev_role_string(m->role), desc);
         }
     }
@@ -497,6 +509,7 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
     const VhRegistryEntry *mine = vh_registry_lookup(journal->after, &dev->addr);
     const VhRegistryEntry *before = vh_registry_lookup(st->registry, &dev->addr);
     gboolean mine_is_new = mine && !before;
+    g_autofree char *shown = vh_hostdev_driver_shown(dev->driver);
     g_autoptr(GPtrArray) blockers = NULL;
     const char *hold;
     char buf[VH_PCI_ADDRESS_BUFLEN];
@@ -506,15 +519,14 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
     if (vh_node_device_is_bridge(dev)) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
                     "%s (%s) is a bridge: vfio-pci takes endpoints only; "
-                    "detach the devices behind it", buf,
-                    dev->driver ? dev->driver : "no driver");
+                    "detach the devices behind it", buf, shown);
         return FALSE;
     }
     if (!members) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
                     "%s (%s) is in no IOMMU group: the IOMMU is off or does "
                     "not cover it; boot with intel_iommu=on or amd_iommu=on",
-                    buf, dev->driver ? dev->driver : "no driver");
+                    buf, shown);
         return FALSE;
     }
     group_owner = vh_registry_group_owner(journal->after, dev->group);
@@ -522,8 +534,7 @@ vh_hostdev_plan_detach(const VhHostdev *h, VhHostdevState *st,
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s (%s): IOMMU group %u belongs to %s; release it there "
                     "first (`virt-hostdev nodedev-reattach` of its devices)",
-                    buf, dev->driver ? dev->driver : "no driver", dev->group,
-                    group_owner);
+                    buf, shown, dev->group, group_owner);
         return FALSE;
     }
     if (mine_is_new)
@@ -615,15 +626,17 @@ vh_hostdev_detach_many(const VhHostdev *h, const VhPciAddress *addrs,
 
     if (opts->hold_driver && !g_str_equal(opts->hold_driver, "vfio-pci") &&
         !g_str_equal(opts->hold_driver, VH_HOLD_DRIVER)) {
+        g_autofree char *esc = vh_error_one_line(opts->hold_driver);
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
                     "unknown hold driver '%s': use vfio (vfio-pci) or stub "
-                    "(pci-stub)", opts->hold_driver);
+                    "(pci-stub)", esc);
         return FALSE;
     }
     if (!g_str_equal(driver, "vfio-pci") && !g_str_equal(driver, VH_HOLD_DRIVER)) {
+        g_autofree char *esc = vh_error_one_line(driver);
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
                     "unknown driver '%s': use vfio (vfio-pci) or stub (pci-stub)",
-                    driver);
+                    esc);
         return FALSE;
     }
     if (!vh_registry_owner_is_valid(owner)) {
@@ -810,6 +823,7 @@ vh_hostdev_check_group_unused(const VhHostdev *h, const VhNodeDevice *dev,
 {
     g_autoptr(GPtrArray) holders = NULL;
     g_autoptr(GString) who = g_string_new(NULL);
+    g_autofree char *shown = vh_hostdev_driver_shown(dev->driver);
     guint unreadable = 0;
     char buf[VH_PCI_ADDRESS_BUFLEN];
     guint i;
@@ -829,16 +843,14 @@ vh_hostdev_check_group_unused(const VhHostdev *h, const VhNodeDevice *dev,
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s (%s): /dev/vfio/%u is open by %s; a guest or program "
                     "uses its group: stop it first (`virt-hostdev who-holds "
-                    "%s`)", buf, dev->driver ? dev->driver : "no driver",
-                    dev->group, who->str, buf);
+                    "%s`)", buf, shown, dev->group, who->str, buf);
         return FALSE;
     }
     if (unreadable) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s (%s): %u processes could not be inspected, so "
-                    "/dev/vfio/%u may be in use; run as root", buf,
-                    dev->driver ? dev->driver : "no driver", unreadable,
-                    dev->group);
+                    "/dev/vfio/%u may be in use; run as root", buf, shown,
+                    unreadable, dev->group);
         return FALSE;
     }
     return TRUE;
@@ -878,12 +890,13 @@ vh_hostdev_reattach_force(const VhHostdev *h, const VhPciAddress *addr,
     }
     if (dev->has_group &&
         (owner = vh_registry_group_owner(st.registry, dev->group))) {
+        g_autofree char *shown = vh_hostdev_driver_shown(dev->driver);
+
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s (%s): IOMMU group %u belongs to %s, and a host driver "
                     "on %s would make it not viable; release the group first "
                     "(`virt-hostdev nodedev-reattach` of its devices)", buf,
-                    dev->driver ? dev->driver : "no driver", dev->group,
-                    owner, buf);
+                    shown, dev->group, owner, buf);
         return FALSE;
     }
     if (!vh_iommu_group_driver_is_safe(dev->driver)) {
@@ -935,6 +948,12 @@ vh_hostdev_recover(const VhHostdev *h, VhPlan **ret_plan, GError **error)
     if (!vh_journal_load(h->state_dir, &journal, error))
         return FALSE;
     if (!journal) {
+        g_autoptr(VhRegistry) registry = NULL;
+
+        /* Nothing to replay, but "nothing to recover" would hide a
+         * registry that every other verb refuses. */
+        if (!(registry = vh_registry_load_for_recover(h->state_dir, error)))
+            return FALSE;
         vh_plan_note(plan, "nothing to recover: no operation was interrupted");
         *ret_plan = g_steal_pointer(&plan);
         return TRUE;

@@ -14,6 +14,7 @@
 
 #include "vh-error.h"
 #include "vh-hostdev.h"
+#include "vh-hostdev-priv.h"
 #include "vh-iommu-group.h"
 
 #define VH_PCI_DRIVER_DEFAULT_TIMEOUT_MS 10000
@@ -198,18 +199,22 @@ vh_pci_driver_bind(const VhHostdev *h, const VhPciAddress *addr,
             !vh_pci_driver_unbind(h, addr, current, error) ||
             !vh_pci_driver_write(h, addr, "bus/pci/drivers_probe", buf,
                                  "probe", error)) {
+            g_autofree char *shown = vh_hostdev_driver_shown(current);
+
             g_prefix_error(error, "%s (%s): cannot bind it to %s: ", buf,
-                           current ? current : "no driver", driver);
+                           shown, driver);
             return FALSE;
         }
         if (!vh_pci_driver_wait(h, vh_pci_driver_is_on, &want)) {
             g_autofree char *now = NULL;
+            g_autofree char *shown = NULL;
+
             vh_pci_driver_current(h, addr, &now, NULL);
+            shown = vh_hostdev_driver_shown(now);
             g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_TIMEOUT,
                         "%s: %s did not take it within %u ms (it is on %s); "
                         "check `dmesg` for the driver's probe error",
-                        buf, driver, vh_pci_driver_timeout(h),
-                        now ? now : "no driver");
+                        buf, driver, vh_pci_driver_timeout(h), shown);
             return FALSE;
         }
     }
@@ -270,8 +275,13 @@ vh_pci_driver_restore(const VhHostdev *h, const VhPciAddress *addr,
     return TRUE;
 
 failed:
-    g_prefix_error(error, "%s (%s): cannot give it back to %s: ", buf,
-                   current ? current : "no driver", driver ? driver : "no driver");
+    {
+        g_autofree char *shown = vh_hostdev_driver_shown(current);
+        g_autofree char *to = vh_hostdev_driver_shown(driver);
+
+        g_prefix_error(error, "%s (%s): cannot give it back to %s: ", buf,
+                       shown, to);
+    }
     return FALSE;
 }
 
@@ -327,7 +337,11 @@ vh_pci_driver_release(const VhHostdev *h, const VhPciAddress *addr,
     return TRUE;
 
 failed:
-    g_prefix_error(error, "%s (%s): cannot give it back to a host driver: ",
-                   buf, current ? current : "no driver");
+    {
+        g_autofree char *shown = vh_hostdev_driver_shown(current);
+
+        g_prefix_error(error, "%s (%s): cannot give it back to a host "
+                       "driver: ", buf, shown);
+    }
     return FALSE;
 }

@@ -39,12 +39,6 @@ vh_prepare_check_owner(const char *owner, GError **error)
     return FALSE;
 }
 
-static const char *
-vh_prepare_driver(const char *driver)
-{
-    return driver ? driver : "no driver";
-}
-
 /* The registry after the operation starts as the one before it. */
 static VhJournal *
 vh_prepare_journal_new(const char *operation, const char *owner,
@@ -109,24 +103,26 @@ vh_prepare_sort_devices(const VhHostdevState *st, const char *owner,
     for (i = 0; i < n; i++) {
         const VhNodeDevice *dev;
         const char *group_owner;
+        g_autofree char *shown = NULL;
         char buf[VH_PCI_ADDRESS_BUFLEN];
         gboolean known = FALSE;
 
         vh_pci_address_format(&devs[i].addr, buf);
         if (!(dev = vh_node_device_list_find(st->list, &devs[i].addr, error)))
             return FALSE;
+        shown = vh_hostdev_driver_shown(dev->driver);
         if (vh_node_device_is_bridge(dev)) {
             g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
                         "%s (%s) is a bridge: vfio-pci takes endpoints only; "
                         "give %s the devices behind it", buf,
-                        vh_prepare_driver(dev->driver), owner);
+                        shown, owner);
             return FALSE;
         }
         if (!dev->has_group) {
             g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
                         "%s (%s) is in no IOMMU group: the IOMMU is off or "
                         "does not cover it; boot with intel_iommu=on or "
-                        "amd_iommu=on", buf, vh_prepare_driver(dev->driver));
+                        "amd_iommu=on", buf, shown);
             return FALSE;
         }
         group_owner = vh_registry_group_owner(st->registry, dev->group);
@@ -137,7 +133,7 @@ vh_prepare_sort_devices(const VhHostdevState *st, const char *owner,
                 g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                             "%s (%s): IOMMU group %u belongs to %s; %s cannot "
                             "use it until %s releases it", buf,
-                            vh_prepare_driver(dev->driver), dev->group,
+                            shown, dev->group,
                             group_owner, owner, group_owner);
                 return FALSE;
             }
@@ -149,7 +145,7 @@ vh_prepare_sort_devices(const VhHostdevState *st, const char *owner,
                         "%s (%s): IOMMU group %u belongs to %s; %s cannot "
                         "use it until %s releases it (`virt-hostdev release` "
                         "of that domain, or `virt-hostdev nodedev-reattach` "
-                        "of its devices)", buf, vh_prepare_driver(dev->driver),
+                        "of its devices)", buf, shown,
                         dev->group, group_owner, owner, group_owner);
             return FALSE;
         }
@@ -200,8 +196,8 @@ vh_prepare_plan_assigned(const VhHostdevState *st, const char *owner,
         vh_pci_address_format(&dev->addr, buf);
         if (flags & VH_PREPARE_HOOK) {
             vh_plan_note(plan, "%s (%s): assigned to %s; libvirt binds it "
-                         "to %s", buf, vh_prepare_driver(dev->driver), owner,
-                         VH_ASSIGN_DRIVER);
+                         "to %s", buf, dev->driver ? dev->driver : "no driver",
+                         owner, VH_ASSIGN_DRIVER);
             vh_prepare_add_checked(checked, dev);
         } else if (g_strcmp0(dev->driver, VH_ASSIGN_DRIVER) != 0) {
             vh_plan_add(plan, &dev->addr, dev->driver, VH_ASSIGN_DRIVER,
@@ -275,6 +271,7 @@ vh_prepare_check_unmanaged(const VhHostdevState *st, const char *owner,
         const VhNodeDevice *dev = g_ptr_array_index(unmanaged, i);
         g_autoptr(GPtrArray) blockers = NULL;
         g_autofree char *names = NULL;
+        g_autofree char *shown = vh_hostdev_driver_shown(dev->driver);
         char buf[VH_PCI_ADDRESS_BUFLEN];
         char name[VH_PCI_ADDRESS_BUFLEN];
 
@@ -285,8 +282,7 @@ vh_prepare_check_unmanaged(const VhHostdevState *st, const char *owner,
                         "%s (%s) is unmanaged (managed='no') in %s but not "
                         "on vfio-pci; detach it first (`virt-hostdev "
                         "nodedev-detach %s`, which holds its group) or set "
-                        "managed='yes'", buf, vh_prepare_driver(dev->driver),
-                        owner, name);
+                        "managed='yes'", buf, shown, owner, name);
             return FALSE;
         }
         /* Its group is held by this prepare when a managed device shares it. */
@@ -308,7 +304,7 @@ vh_prepare_check_unmanaged(const VhHostdevState *st, const char *owner,
                     "%s still bound to a host driver; hold %s with "
                     "`virt-hostdev nodedev-detach %s` (which holds the "
                     "group), or set managed='yes' so that prepare does",
-                    dev->group, buf, dev->driver, names,
+                    dev->group, buf, shown, names,
                     blockers->len == 1 ? "is" : "are",
                     blockers->len == 1 ? "it" : "them", name);
         return FALSE;

@@ -70,6 +70,13 @@
 
 #define VH_CORRUPT_ADVICE \
     "run `virt-hostdev recover` or remove it after checking the devices' drivers"
+/* For recover itself, when no operation is pending: it has nothing to
+ * rebuild the registry from. */
+#define VH_CORRUPT_ADVICE_RECOVER \
+    "no interrupted operation is pending, so recover cannot rebuild it: " \
+    "move it aside after checking which devices are on vfio-pci or " \
+    "pci-stub, then give those back with `virt-hostdev nodedev-reattach " \
+    "--force`"
 
 struct _VhRegistry {
     GPtrArray *entries;     /* VhRegistryEntry *, sorted by address, unique */
@@ -398,6 +405,8 @@ vh_journal_add_step(VhJournal *journal, const VhPciAddress *addr,
 
 /* ---- files in the state dir --------------------------------------------- */
 
+/* The CORRUPT error naming @path; the loader adds what to do
+ * (vh_state_advise()), which depends on who reads the file. */
 static void G_GNUC_PRINTF(3, 4)
 vh_state_set_corrupt(GError **error, const char *path, const char *fmt, ...)
 {
@@ -408,8 +417,20 @@ vh_state_set_corrupt(GError **error, const char *path, const char *fmt, ...)
     what = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CORRUPT,
-                "state file %s is corrupt: %s; " VH_CORRUPT_ADVICE,
-                path, what);
+                "state file %s is corrupt: %s", path, what);
+}
+
+/* End a CORRUPT error with "; @advice", as g_prefix_error() adds before. */
+static void
+vh_state_advise(GError *error, const char *advice)
+{
+    char *old;
+
+    if (!g_error_matches(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CORRUPT))
+        return;
+    old = error->message;
+    error->message = g_strdup_printf("%s; %s", old, advice);
+    g_free(old);
 }
 
 static gboolean
@@ -1133,27 +1154,49 @@ vh_state_load_json(const char *state_dir, const char *name, char **ret_path,
     return TRUE;
 }
 
-VhRegistry *
-vh_registry_load(const char *state_dir, GError **error)
+/* STATE/registry.json; a CORRUPT error ends with @advice. */
+static VhRegistry *
+vh_registry_load_advised(const char *state_dir, const char *advice,
+                         GError **error)
 {
     g_autofree char *path = NULL;
     g_autoptr(GError) local = NULL;
+    g_autoptr(GError) corrupt = NULL;
     VhRegistry *registry;
     yajl_val top = NULL;
 
     g_return_val_if_fail(state_dir != NULL, NULL);
-    if (!vh_state_load_json(state_dir, VH_REGISTRY_FILE, &path, &top, error))
+    if (!vh_state_load_json(state_dir, VH_REGISTRY_FILE, &path, &top,
+                            &corrupt)) {
+        vh_state_advise(corrupt, advice);
+        g_propagate_error(error, g_steal_pointer(&corrupt));
         return NULL;
+    }
     if (!top)
         return vh_registry_new();
     registry = vh_registry_from_json(top, "", &local);
     yajl_tree_free(top);
     if (!registry) {
-        vh_state_set_corrupt(error, path, "%s", local->message);
+        vh_state_set_corrupt(&corrupt, path, "%s", local->message);
+        vh_state_advise(corrupt, advice);
+        g_propagate_error(error, g_steal_pointer(&corrupt));
         return NULL;
     }
     g_debug("%s: %u devices", path, registry->entries->len);
     return registry;
+}
+
+VhRegistry *
+vh_registry_load(const char *state_dir, GError **error)
+{
+    return vh_registry_load_advised(state_dir, VH_CORRUPT_ADVICE, error);
+}
+
+VhRegistry *
+vh_registry_load_for_recover(const char *state_dir, GError **error)
+{
+    return vh_registry_load_advised(state_dir, VH_CORRUPT_ADVICE_RECOVER,
+                                    error);
 }
 
 gboolean
@@ -1162,12 +1205,17 @@ vh_journal_load(const char *state_dir, VhJournal **ret_journal,
 {
     g_autofree char *path = NULL;
     g_autoptr(GError) local = NULL;
+    g_autoptr(GError) corrupt = NULL;
     VhJournal *journal;
     yajl_val top = NULL;
 
     g_return_val_if_fail(state_dir != NULL && ret_journal != NULL, FALSE);
-    if (!vh_state_load_json(state_dir, VH_JOURNAL_FILE, &path, &top, error))
+    if (!vh_state_load_json(state_dir, VH_JOURNAL_FILE, &path, &top,
+                            &corrupt)) {
+        vh_state_advise(corrupt, VH_CORRUPT_ADVICE);
+        g_propagate_error(error, g_steal_pointer(&corrupt));
         return FALSE;
+    }
     if (!top) {
         *ret_journal = NULL;
         return TRUE;
@@ -1175,7 +1223,9 @@ vh_journal_load(const char *state_dir, VhJournal **ret_journal,
     journal = vh_journal_from_json(top, &local);
     yajl_tree_free(top);
     if (!journal) {
-        vh_state_set_corrupt(error, path, "%s", local->message);
+        vh_state_set_corrupt(&corrupt, path, "%s", local->message);
+        vh_state_advise(corrupt, VH_CORRUPT_ADVICE);
+        g_propagate_error(error, g_steal_pointer(&corrupt));
         return FALSE;
     }
     g_debug("%s: %s for %s, step %u of %u", path, journal->operation,

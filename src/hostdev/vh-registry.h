@@ -52,6 +52,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhRegistry, vh_registry_free)
  * Unreadable or malformed content is VH_HOSTDEV_ERROR_CORRUPT, naming the
  * file and what to do; nothing is changed. */
 VhRegistry *vh_registry_load(const char *state_dir, GError **error);
+/* vh_registry_load() for `recover` when no interrupted operation is
+ * pending: a corrupt registry's error says what to do without recover,
+ * which has nothing to rebuild it from. */
+VhRegistry *vh_registry_load_for_recover(const char *state_dir,
+                                         GError **error);
 /* Creates the state dir (0700) when missing. */
 gboolean vh_registry_save(const VhRegistry *registry, const char *state_dir,
                           GError **error);

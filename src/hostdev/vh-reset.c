@@ -34,12 +34,6 @@ vh_reset_result_free(VhResetResult *result)
     g_free(result);
 }
 
-static const char *
-vh_reset_driver(const VhNodeDevice *dev)
-{
-    return dev->driver ? dev->driver : "no driver";
-}
-
 /* "assigned to vm1", "held for vm1", "detached for vm1", or that it is
  * none of ours. */
 static char *
@@ -67,6 +61,7 @@ vh_reset_check_device(const VhHostdevState *st, const VhNodeDevice *dev,
 {
     const VhRegistryEntry *entry = vh_registry_lookup(st->registry, &dev->addr);
     g_autofree char *owner = vh_reset_owner(entry);
+    g_autofree char *shown = vh_hostdev_driver_shown(dev->driver);
     char buf[VH_PCI_ADDRESS_BUFLEN];
     char name[VH_PCI_ADDRESS_BUFLEN];
 
@@ -91,14 +86,14 @@ vh_reset_check_device(const VhHostdevState *st, const VhNodeDevice *dev,
                     "%s (%s) is %s as a peer of an assigned device of IOMMU "
                     "group %u: not ours to reset; reattach the assigned "
                     "device first, which gives it back", buf,
-                    vh_reset_driver(dev), owner, entry->group);
+                    shown, owner, entry->group);
         return FALSE;
     }
     if (entry) {
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                     "%s (%s) is %s: its owner resets it; reattach it first "
                     "(`virt-hostdev nodedev-reattach %s`)", buf,
-                    vh_reset_driver(dev), owner, name);
+                    shown, owner, name);
         return FALSE;
     }
     return TRUE;
@@ -167,6 +162,7 @@ vh_reset_plan(const VhHostdev *h, const VhHostdevState *st,
 {
     g_autofree char *reset = vh_sysfs_pci_device_relpath(&dev->addr, "reset");
     const VhNodeDevice *bridge = vh_reset_parent_bridge(st, dev);
+    g_autofree char *shown = vh_hostdev_driver_shown(dev->driver);
     gboolean bus_only;
     char buf[VH_PCI_ADDRESS_BUFLEN];
 
@@ -176,7 +172,7 @@ vh_reset_plan(const VhHostdev *h, const VhHostdevState *st,
         g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_FAILED,
                     "%s (%s) has no reset method (no FLR, PM or bus reset): "
                     "the kernel cannot reset it; only a host reboot clears "
-                    "its state", buf, vh_reset_driver(dev));
+                    "its state", buf, shown);
         return FALSE;
     }
     if (dev->has_reset_method) {
@@ -192,7 +188,7 @@ vh_reset_plan(const VhHostdev *h, const VhHostdevState *st,
                     "%s (%s) has no reset method (no FLR, PM or bus reset): "
                     "the kernel lists only a bus reset, and on a root bus "
                     "there is no bridge to reset; only a host reboot clears "
-                    "its state", buf, vh_reset_driver(dev));
+                    "its state", buf, shown);
         return FALSE;
     }
     if (bus_only) {
@@ -232,19 +228,21 @@ vh_reset_reach(const VhHostdevState *st, const VhNodeDevice *dev,
 
     for (i = 0; i < st->list->devices->len; i++) {
         const VhNodeDevice *d = g_ptr_array_index(st->list->devices, i);
+        g_autofree char *shown = NULL;
         char buf[VH_PCI_ADDRESS_BUFLEN];
 
         if (d == dev || !vh_reset_is_below(st->list, d, top))
             continue;
+        shown = vh_hostdev_driver_shown(d->driver);
         vh_pci_address_format(&d->addr, buf);
         if (vh_reset_is_taken(st, d)) {
             g_autofree char *owner =
                 vh_reset_owner(vh_registry_lookup(st->registry, &d->addr));
             g_ptr_array_add(taken, g_strdup_printf("%s (%s, %s)", buf,
-                                                   vh_reset_driver(d), owner));
+                                                   shown, owner));
         } else {
             g_ptr_array_add(others, g_strdup_printf("%s (%s)", buf,
-                                                    vh_reset_driver(d)));
+                                                    shown));
         }
     }
 }
@@ -267,6 +265,7 @@ vh_reset_check_reach(const VhHostdevState *st, const VhNodeDevice *dev,
                      VhResetResult *result, GError **error)
 {
     g_autoptr(GPtrArray) taken = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *shown = vh_hostdev_driver_shown(dev->driver);
     g_autofree char *names = NULL;
     g_autofree char *how = NULL;
     char buf[VH_PCI_ADDRESS_BUFLEN];
@@ -295,7 +294,7 @@ vh_reset_check_reach(const VhHostdevState *st, const VhNodeDevice *dev,
     g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_CONFLICT,
                 "%s (%s) %s, which would also reset %s; give %s back first "
                 "(`virt-hostdev nodedev-reattach` of the assigned devices)",
-                buf, vh_reset_driver(dev), how, names,
+                buf, shown, how, names,
                 taken->len == 1 ? "it" : "them");
     return FALSE;
 }
@@ -307,6 +306,7 @@ vh_hostdev_reset(const VhHostdev *h, const VhPciAddress *addr,
     g_auto(VhHostdevState) st = { 0 };
     g_autoptr(VhResetResult) result = g_new0(VhResetResult, 1);
     g_autofree char *reset = vh_sysfs_pci_device_relpath(addr, "reset");
+    g_autofree char *shown = NULL;
     const VhNodeDevice *dev;
     char buf[VH_PCI_ADDRESS_BUFLEN];
 
@@ -317,6 +317,7 @@ vh_hostdev_reset(const VhHostdev *h, const VhPciAddress *addr,
     result->addr = *addr;
     result->driver = g_strdup(dev->driver);
     result->also_reset = g_ptr_array_new_with_free_func(g_free);
+    shown = vh_hostdev_driver_shown(dev->driver);
 
     /* Step 1: the device is nobody's; step 2: the kernel can reset it;
      * step 3: what else the reset reaches is nobody's either. */
@@ -327,11 +328,11 @@ vh_hostdev_reset(const VhHostdev *h, const VhPciAddress *addr,
 
     /* Step 4: pci_reset_function(). */
     vh_pci_address_format(addr, buf);
-    g_debug("%s: resetting (%s)%s", buf, vh_reset_driver(dev),
+    g_debug("%s: resetting (%s)%s", buf, shown,
             result->bus_reset ? " by a bus reset" : "");
     if (!vh_sysfs_write(h->sysfs, reset, "1", error)) {
         g_prefix_error(error, "%s (%s): the kernel did not reset it; see "
-                       "`dmesg`: ", buf, vh_reset_driver(dev));
+                       "`dmesg`: ", buf, shown);
         return FALSE;
     }
     *ret_result = g_steal_pointer(&result);

@@ -123,6 +123,19 @@ tb_driver_of() {
     echo "${link##*/}"
 }
 
+# tb_drivers_of SEP ADDR...: the drivers of the devices joined by SEP, in
+# the order given; a device without a driver gives an empty field
+# ("tb_drivers_of / 00:03.0 01:01.0" is "/e1000" when 00:03.0 has none).
+tb_drivers_of() {
+    local sep=$1 out="" addr i=0
+    shift
+    for addr in "$@"; do
+        ((i++ == 0)) || out+=$sep
+        out+=$(tb_driver_of "$addr")
+    done
+    echo "$out"
+}
+
 tb__driver_is() {
     [[ $(tb_driver_of "$1") == "$2" ]]
 }

@@ -19,7 +19,6 @@ work=$(mktemp -d)
 export VIRT_HOSTDEV_TIMEOUT_MS=5000
 tb_assert_file "$vh" "the built virt-hostdev"
 
-drivers() { echo "$(tb_driver_of $edu)/$(tb_driver_of $nic)/$(tb_driver_of $peer)"; }
 
 # domain NAME MIB ADDR...: a domain XML with a managed <hostdev> per address.
 domain() {
@@ -52,7 +51,7 @@ expect() {
     [[ $out == *"$1"* ]] || tb_fail "doctor output lacks '$1'"
 }
 
-start=$(drivers)
+start=$(tb_drivers_of / $edu $nic $peer)
 tb_assert_eq "/e1000/e1000" "$start" "drivers at boot"
 
 echo "== host checks"
@@ -101,7 +100,7 @@ expect "FAIL  domain/iova: guest RAM ends at 0x"
 expect "39-bit address width"
 
 echo "== doctor changed nothing"
-tb_assert_eq "$start" "$(drivers)" "drivers after doctor"
+tb_assert_eq "$start" "$(tb_drivers_of / $edu $nic $peer)" "drivers after doctor"
 [[ ! -e /run/virt-hostdev/lock ]] || tb_fail "doctor created /run/virt-hostdev/lock"
 
 echo "== a group prepared for vm2 fails vm3's owner check"
@@ -114,6 +113,6 @@ doctor prlimit --memlock=unlimited:unlimited "$vh" doctor "$work/nic.xml"
 tb_assert_eq 0 "$rc" "exit status of doctor for vm2, which owns its group"
 expect "OK    hostdev/$nic/owner: IOMMU group $(tb_group_of $nic) is already vm2's (prepared)"
 "$vh" release "$work/nic.xml"
-tb_assert_eq "$start" "$(drivers)" "drivers after release"
+tb_assert_eq "$start" "$(tb_drivers_of / $edu $nic $peer)" "drivers after release"
 
 echo "doctor: all checks passed"

@@ -21,7 +21,6 @@ seed=${TESTBED_KILL_SEED:-$((10#${EPOCHREALTIME#*.} % 32768))}
 RANDOM=$seed
 export VIRT_HOSTDEV_TIMEOUT_MS=10000
 
-drivers() { echo "$(tb_driver_of $nic) $(tb_driver_of $peer)"; }
 override() { cat "/sys/bus/pci/devices/$1/driver_override"; }
 overrides() { echo "$(override $nic) $(override $peer)"; }
 
@@ -71,7 +70,7 @@ dump() {
         echo "detach: exit $status"; sed 's/^/  /' "$work/detach.out" 2>/dev/null || true
         echo "journal before recover:"; sed 's/^/  /' "$work/journal.before" 2>/dev/null || echo "  (none)"
         echo "recover:"; sed 's/^/  /' <<<"${rec_out:-}"
-        echo "drivers of $nic $peer: $(drivers)"
+        echo "drivers of $nic $peer: $(tb_drivers_of " " $nic $peer)"
         echo "driver_override of $nic $peer: $(overrides)"
         echo "registry:"; registry 2>&1 | sed 's/^/  /' || true
         echo "state dir:"; ls -la "$state" 2>&1 | sed 's/^/  /'
@@ -80,7 +79,7 @@ dump() {
 }
 fail() { dump; tb_fail "$@"; }
 
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers of 01:01.0 and 01:02.0 at boot"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers of 01:01.0 and 01:02.0 at boot"
 
 # A first detach loads vfio-pci and pci-stub.  Then time a few detaches,
 # started the way the rounds start them (in the background, from here),
@@ -108,7 +107,7 @@ for i in 1 2 3; do
     if ((j0 >= 0 && j1 - j0 > j_last - j_first)); then j_first=$j0 j_last=$j1; fi
     "$vh" nodedev-reattach $nic >/dev/null
 done
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after the timing runs"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after the timing runs"
 # Three kinds of kill, chosen at random for each round:
 #  - "start" (2 in 8): after a random delay in 0 to 5/4 of a detach,
 #    counted from the fork: start-up, lock, scan, steps, commit, exit;
@@ -137,7 +136,7 @@ t_start=$(now_us)
 for ((round = 1; round <= rounds; round++)); do
     rm -f "$work/detach.out" "$work/journal.before"
     rec_out=""
-    tb_assert_eq "e1000 e1000" "$(drivers)" "drivers at the start of round $round"
+    tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers at the start of round $round"
 
     case $((RANDOM % 8)) in
     0 | 1) kind=start delay=$((RANDOM % (span + 1))) ;;
@@ -211,7 +210,7 @@ for ((round = 1; round <= rounds; round++)); do
         n_tmp=$leftovers
     fi
 
-    d=$(drivers)
+    d=$(tb_drivers_of " " $nic $peer)
     reg=$(registry) || fail "round $round: the registry cannot be read"
     ov=$(overrides)
     if [[ $d == "e1000 e1000" ]]; then
@@ -244,7 +243,7 @@ for ((round = 1; round <= rounds; round++)); do
     # Back to e1000/e1000 for the next round.
     if [[ $end == b ]]; then
         "$vh" nodedev-reattach $nic >/dev/null
-        tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after the reattach of round $round"
+        tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after the reattach of round $round"
         tb_assert_eq "" "$(registry)" "registry after the reattach of round $round"
     fi
 done

@@ -19,7 +19,6 @@ export VIRT_HOSTDEV_TIMEOUT_MS=60000
 tb_assert_eq "0000:00:04.0 $nic $peer" "$(tb_group_members "$group" | tr '\n' ' ' | sed 's/ $//')" \
     "members of group $group"
 
-drivers() { echo "$(tb_driver_of $nic) $(tb_driver_of $peer)"; }
 
 # The registry, one device a line: address role owner driver original group.
 registry() {
@@ -43,7 +42,7 @@ dump() {
     local i
     {
         echo "---- round $round: state of the race"
-        echo "drivers of $nic $peer: $(drivers)"
+        echo "drivers of $nic $peer: $(tb_drivers_of " " $nic $peer)"
         echo "registry:"; registry | sed 's/^/  /' || true
         echo "state dir:"; ls -la "$state" 2>&1 | sed 's/^/  /'
         for ((i = 0; i < jobs; i++)); do
@@ -59,7 +58,7 @@ all_ready() {
     for ((i = 0; i < jobs; i++)); do [[ -e $work/ready.$i ]] || return 1; done
 }
 
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers of 01:01.0 and 01:02.0 at boot"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers of 01:01.0 and 01:02.0 at boot"
 [[ ! -e $state/registry.json ]] || tb_fail "a registry exists before the test"
 
 work=$TESTBED_RESULTS/hostdev-race
@@ -155,7 +154,7 @@ for ((round = 1; round <= rounds; round++)); do
 
     # The winner gives the group back.
     "$vh" nodedev-reattach "$wdev" >/dev/null
-    tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after the reattach of round $round"
+    tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after the reattach of round $round"
     tb_assert_eq "" "$(registry)" "registry after the reattach of round $round"
     [[ ! -e $state/journal.json ]] || fail "round $round: journal.json left after the reattach"
     [[ ! -e /dev/vfio/$group ]] || fail "round $round: /dev/vfio/$group outlived the reattach"

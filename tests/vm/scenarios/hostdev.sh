@@ -11,18 +11,17 @@ peer=0000:01:02.0
 group=$(tb_group_of $nic)
 export VIRT_HOSTDEV_TIMEOUT_MS=5000
 
-drivers() { echo "$(tb_driver_of $nic) $(tb_driver_of $peer)"; }
 
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers of 01:01.0 and 01:02.0 at boot"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers of 01:01.0 and 01:02.0 at boot"
 [[ ! -e /sys/module/vfio_pci ]] || tb_fail "vfio_pci is loaded before the test"
 
 echo "== plan (dry run)"
 "$vh" nodedev-detach pci_0000_01_01_0 --dry-run
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after --dry-run"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after --dry-run"
 
 echo "== detach with the group held (loads vfio-pci and pci-stub)"
 "$vh" nodedev-detach pci_0000_01_01_0
-tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after detach"
+tb_assert_eq "vfio-pci pci-stub" "$(tb_drivers_of " " $nic $peer)" "drivers after detach"
 tb_assert_eq "" "$(tb_driver_of 0000:00:04.0)" "the bridge keeps no driver"
 tb_assert_eq "viable" "$("$here/vfio-group-status.py" "$group")" \
     "VFIO_GROUP_GET_STATUS of group $group after detach"
@@ -62,15 +61,15 @@ fi
 
 echo "== reattach gives both back"
 "$vh" nodedev-reattach pci_0000_01_01_0
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after reattach"
 [[ ! -e /dev/vfio/$group ]] || tb_fail "/dev/vfio/$group outlived the reattach"
 
 echo "== several devices are one operation"
 "$vh" nodedev-detach 0000:00:03.0 pci_0000_01_01_0
-tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after detach of 00:03.0 and $nic"
+tb_assert_eq "vfio-pci pci-stub" "$(tb_drivers_of " " $nic $peer)" "drivers after detach of 00:03.0 and $nic"
 tb_assert_eq vfio-pci "$(tb_driver_of 0000:00:03.0)" "driver of 00:03.0 after the detach of two"
 "$vh" nodedev-reattach 0000:00:03.0 pci_0000_01_01_0
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach of 00:03.0 and $nic"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after reattach of 00:03.0 and $nic"
 tb_assert_eq "" "$(tb_driver_of 0000:00:03.0)" "driver of 00:03.0 after the reattach of two"
 
 echo "== reattach of a device never detached: a no-op"
@@ -84,11 +83,11 @@ edu_group=$(tb_group_of $edu)
 tb_bind $nic vfio-pci
 "$vh" nodedev-reattach $nic | grep -q "was not detached by virt-hostdev" ||
     tb_fail "plain reattach of $nic (raw-bound to vfio-pci) did not leave it alone"
-tb_assert_eq "vfio-pci e1000" "$(drivers)" "drivers after a plain reattach of a raw-bound $nic"
+tb_assert_eq "vfio-pci e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after a plain reattach of a raw-bound $nic"
 out=$("$vh" nodedev-reattach $nic --force)
 echo "$out"
 [[ $out == *"$nic: vfio-pci -> e1000 (forced)"* ]] || tb_fail "reattach --force of $nic says: $out"
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach --force of $nic"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after reattach --force of $nic"
 [[ ! -e /dev/vfio/$group ]] || tb_fail "/dev/vfio/$group outlived reattach --force"
 tb_assert_eq "" "$(cat $TB_SYSFS_PCI/$nic/driver_override | sed 's/(null)//')" \
     "driver_override of $nic after reattach --force"
@@ -100,11 +99,11 @@ rmmod e1000
 [[ ! -d /sys/bus/pci/drivers/e1000 ]] || tb_fail "e1000 is still registered after rmmod"
 out=$("$vh" nodedev-reattach $nic --force)
 echo "$out"
-tb_assert_eq "e1000 pci-stub" "$(drivers)" "drivers after reattach --force with e1000 unloaded"
+tb_assert_eq "e1000 pci-stub" "$(tb_drivers_of " " $nic $peer)" "drivers after reattach --force with e1000 unloaded"
 
 # The group belongs to an owner: refused, naming it; nothing changes.
 "$vh" nodedev-detach $nic >/dev/null
-tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after detach ($peer already held by hand)"
+tb_assert_eq "vfio-pci pci-stub" "$(tb_drivers_of " " $nic $peer)" "drivers after detach ($peer already held by hand)"
 for dev in $nic $peer; do
     status=0
     out=$("$vh" nodedev-reattach $dev --force 2>&1) || status=$?
@@ -112,12 +111,12 @@ for dev in $nic $peer; do
     tb_assert_eq 1 "$status" "exit status of reattach --force of $dev in manual's group"
     [[ $out == *"manual"* ]] || tb_fail "reattach --force of $dev does not name the owner: $out"
 done
-tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after the refused reattach --force"
+tb_assert_eq "vfio-pci pci-stub" "$(tb_drivers_of " " $nic $peer)" "drivers after the refused reattach --force"
 "$vh" nodedev-reattach $nic >/dev/null
 # 01:02.0 was on pci-stub before the detach: not recorded, so it stays.
-tb_assert_eq "e1000 pci-stub" "$(drivers)" "drivers after the plain reattach"
+tb_assert_eq "e1000 pci-stub" "$(tb_drivers_of " " $nic $peer)" "drivers after the plain reattach"
 "$vh" nodedev-reattach $peer --force
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after reattach --force of $peer"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after reattach --force of $peer"
 
 # No host driver claims edu: it ends on no driver.
 tb_bind $edu pci-stub
@@ -184,19 +183,19 @@ for op in detach reattach; do
         if [[ $status -eq 134 && $point == commit ]]; then
             # Every step had run: recover completes the operation.
             crashes=$((crashes + 1))
-            tb_assert_eq "$after" "$(drivers)" "drivers after a crash at $op:commit and recover"
+            tb_assert_eq "$after" "$(tb_drivers_of " " $nic $peer)" "drivers after a crash at $op:commit and recover"
         elif [[ $status -eq 134 ]]; then
             crashes=$((crashes + 1))
-            tb_assert_eq "$before" "$(drivers)" "drivers after a crash at $op:$point and recover"
+            tb_assert_eq "$before" "$(tb_drivers_of " " $nic $peer)" "drivers after a crash at $op:$point and recover"
         else
             tb_assert_eq 0 "$status" "exit status of $op with the unreached fault point $point"
-            tb_assert_eq "$after" "$(drivers)" "drivers after $op (fault point $point not reached)"
+            tb_assert_eq "$after" "$(tb_drivers_of " " $nic $peer)" "drivers after $op (fault point $point not reached)"
         fi
         [[ ! -e /run/virt-hostdev/journal.json ]] ||
             tb_fail "journal left after recover ($op:$point)"
         # Back to the start for the next point.
-        [[ $(drivers) == "vfio-pci pci-stub" ]] && "$vh" nodedev-reattach $nic >/dev/null
-        tb_assert_eq "e1000 e1000" "$(drivers)" "drivers before the next point ($op:$point)"
+        [[ $(tb_drivers_of " " $nic $peer) == "vfio-pci pci-stub" ]] && "$vh" nodedev-reattach $nic >/dev/null
+        tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers before the next point ($op:$point)"
     done
 done
 echo "$crashes injected crashes recovered"
@@ -218,7 +217,7 @@ tb_assert_eq "bus" "$(cat $TB_SYSFS_PCI/$nic/reset_method)" "reset_method of $ni
 reset_refused() {
     local dev=$1 out status=0 want before
     shift
-    before=$(drivers)
+    before=$(tb_drivers_of " " $nic $peer)
     out=$("$vh" nodedev-reset "$dev" 2>&1) || status=$?
     echo "$out"
     tb_assert_eq 1 "$status" "exit status of nodedev-reset $dev: $out"
@@ -226,14 +225,14 @@ reset_refused() {
     for want in "$@"; do
         [[ $out == *"$want"* ]] || tb_fail "nodedev-reset $dev does not say '$want': $out"
     done
-    tb_assert_eq "$before" "$(drivers)" "drivers after the refused reset of $dev"
+    tb_assert_eq "$before" "$(tb_drivers_of " " $nic $peer)" "drivers after the refused reset of $dev"
 }
 
 # No reset_method, no reset file: no reset method.
 reset_refused $peer "$peer (e1000) has no reset method (no FLR, PM or bus reset)"
 
 "$vh" nodedev-detach $nic >/dev/null
-tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers after detach (reset checks)"
+tb_assert_eq "vfio-pci pci-stub" "$(tb_drivers_of " " $nic $peer)" "drivers after detach (reset checks)"
 reset_refused $nic "$nic is bound to vfio-pci (assigned to manual)" \
     "VFIO_DEVICE_RESET" "nodedev-reattach pci_0000_01_01_0"
 reset_refused $peer "$peer (pci-stub) is held for manual"
@@ -244,9 +243,9 @@ reset_refused 0000:00:04.0 "0000:00:04.0 (no driver) is a bridge" \
 
 # 01:01.0 has only "bus", whose reset of the bridge's bus reaches 01:02.0.
 "$vh" nodedev-detach $peer --no-hold >/dev/null
-tb_assert_eq "e1000 vfio-pci" "$(drivers)" "drivers after detach --no-hold of $peer"
+tb_assert_eq "e1000 vfio-pci" "$(tb_drivers_of " " $nic $peer)" "drivers after detach --no-hold of $peer"
 reset_refused $nic "$nic (e1000) can be reset only by a secondary bus reset of 0000:00:04.0 (reset_method: bus)" \
     "which would also reset $peer (vfio-pci, detached for manual)"
 "$vh" nodedev-reattach $peer >/dev/null
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after the reset checks"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after the reset checks"
 echo "PASS: hostdev"

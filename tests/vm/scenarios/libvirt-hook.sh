@@ -17,7 +17,6 @@ group=$(tb_group_of $nic)
 work=$(mktemp -d)
 tb_assert_file "$vh" "the built virt-hostdev"
 
-drivers() { echo "$(tb_driver_of $nic) $(tb_driver_of $peer)"; }
 virsh() { command virsh -q -c qemu:///system "$@"; }
 registry_devices() {
     [[ -e /run/virt-hostdev/registry.json ]] || return 0
@@ -50,7 +49,7 @@ cat >"$work/vm1.xml" <<'EOF'
 </domain>
 EOF
 
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers of 01:01.0 and 01:02.0 at boot"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers of 01:01.0 and 01:02.0 at boot"
 # libvirt refuses any PCI passthrough ("host doesn't support passthrough
 # of host PCI devices") while /dev/vfio/vfio is missing: load VFIO first,
 # as a host set up for assignment has it.
@@ -66,7 +65,7 @@ echo "$out"
 [[ $out == *"group $group is not viable"* ]] ||
     tb_fail "the failed start does not say 'group $group is not viable': $out"
 tb_wait_until 30 "libvirt to give 01:01.0 back after the failed start" \
-    eval '[[ $(drivers) == "e1000 e1000" ]]'
+    eval '[[ $(tb_drivers_of " " $nic $peer) == "e1000 e1000" ]]'
 
 echo "== install the hook, restart libvirtd so that it sees it"
 "$vh" install-hook
@@ -79,7 +78,7 @@ restart_libvirtd
 echo "== with the hook: the start succeeds, the group is held"
 virsh start --paused vm1
 [[ $(virsh domstate vm1) == paused* ]] || tb_fail "vm1 is not paused: $(virsh domstate vm1)"
-tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers while vm1 runs"
+tb_assert_eq "vfio-pci pci-stub" "$(tb_drivers_of " " $nic $peer)" "drivers while vm1 runs"
 tb_assert_eq "" "$(tb_driver_of 0000:00:04.0)" "the bridge keeps no driver"
 tb_assert_eq "$nic assigned vm1
 $peer held vm1" "$(registry_devices)" "registry while vm1 runs"
@@ -95,7 +94,7 @@ out=$("$vh" who-holds $peer)
 
 echo "== virsh destroy: libvirt gives 01:01.0 back, the hook 01:02.0"
 virsh destroy vm1
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after virsh destroy"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after virsh destroy"
 tb_assert_eq "" "$(registry_devices)" "registry after virsh destroy"
 [[ ! -e /run/virt-hostdev/journal.json ]] || tb_fail "a journal is left"
 
@@ -108,15 +107,15 @@ echo "$out"
 [[ $out == *"Hook script execution failed"* &&
    $out == *"IOMMU group $group belongs to other; vm1 cannot use it"* ]] ||
     tb_fail "the failed start does not show the hook's reason: $out"
-tb_assert_eq "e1000 vfio-pci" "$(drivers)" "drivers after the refused start"
+tb_assert_eq "e1000 vfio-pci" "$(tb_drivers_of " " $nic $peer)" "drivers after the refused start"
 tb_assert_eq "$peer detached other" "$(registry_devices)" "registry after the refused start"
 "$vh" nodedev-reattach $peer >/dev/null
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers at the end"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers at the end"
 
 echo "== and starts again once the group is free"
 virsh start --paused vm1
-tb_assert_eq "vfio-pci pci-stub" "$(drivers)" "drivers while vm1 runs again"
+tb_assert_eq "vfio-pci pci-stub" "$(tb_drivers_of " " $nic $peer)" "drivers while vm1 runs again"
 virsh destroy vm1
-tb_assert_eq "e1000 e1000" "$(drivers)" "drivers after the second destroy"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of " " $nic $peer)" "drivers after the second destroy"
 tb_assert_eq "" "$(registry_devices)" "registry after the second destroy"
 echo "PASS: libvirt-hook"

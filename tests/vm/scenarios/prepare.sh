@@ -21,7 +21,6 @@ work=$(mktemp -d)
 export VIRT_HOSTDEV_TIMEOUT_MS=5000
 tb_assert_file "$vh" "the built virt-hostdev"
 
-drivers() { echo "$(tb_driver_of $edu)/$(tb_driver_of $nic)/$(tb_driver_of $peer)"; }
 registry_devices() {
     [[ -e /run/virt-hostdev/registry.json ]] || return 0
     python3 -c 'import json, sys
@@ -49,19 +48,19 @@ domain vm3 no $peer >"$work/vm3.xml"
 
 start="/e1000/e1000"
 prepared="vfio-pci/vfio-pci/pci-stub"
-tb_assert_eq "$start" "$(drivers)" "drivers at boot"
+tb_assert_eq "$start" "$(tb_drivers_of / $edu $nic $peer)" "drivers at boot"
 
 echo "== prepare --dry-run"
 out=$("$vh" prepare "$work/vm1.xml" --dry-run)
 echo "$out"
 [[ $out == *"locked memory: 1140850688 bytes (RLIMIT_MEMLOCK for the QEMU process)"* ]] ||
     tb_fail "prepare --dry-run does not print the locked memory (64 MiB + 1 GiB): $out"
-tb_assert_eq "$start" "$(drivers)" "drivers after --dry-run"
+tb_assert_eq "$start" "$(tb_drivers_of / $edu $nic $peer)" "drivers after --dry-run"
 tb_assert_eq "" "$(registry_devices)" "registry after --dry-run"
 
 echo "== prepare"
 "$vh" prepare "$work/vm1.xml"
-tb_assert_eq "$prepared" "$(drivers)" "drivers after prepare"
+tb_assert_eq "$prepared" "$(tb_drivers_of / $edu $nic $peer)" "drivers after prepare"
 tb_assert_eq "$edu assigned vm1
 $nic assigned vm1
 $peer held vm1" "$(registry_devices)" "registry after prepare"
@@ -85,11 +84,11 @@ tb_assert_eq 1 "$status" "exit status of prepare vm2"
 tb_assert_eq 1 "$(wc -l <<<"$out")" "lines of the refusal"
 [[ $out == *"IOMMU group $(tb_group_of $peer) belongs to vm1; vm2 cannot use it"* ]] ||
     tb_fail "the refusal does not name vm1: $out"
-tb_assert_eq "$prepared" "$(drivers)" "drivers after the refusal"
+tb_assert_eq "$prepared" "$(tb_drivers_of / $edu $nic $peer)" "drivers after the refusal"
 
 echo "== release"
 "$vh" release "$work/vm1.xml"
-tb_assert_eq "$start" "$(drivers)" "drivers after release"
+tb_assert_eq "$start" "$(tb_drivers_of / $edu $nic $peer)" "drivers after release"
 tb_assert_eq "" "$(registry_devices)" "registry after release"
 out=$("$vh" release "$work/vm1.xml")
 tb_assert_eq "nothing is recorded for vm1: nothing to give back" "$out" "release again"
@@ -101,7 +100,7 @@ echo "$out"
 tb_assert_eq 1 "$status" "exit status of prepare vm3"
 [[ $out == *"$peer (e1000) is unmanaged (managed='no') in vm3 but not on vfio-pci"* ]] ||
     tb_fail "the refusal does not say why: $out"
-tb_assert_eq "$start" "$(drivers)" "drivers after the refusal of vm3"
+tb_assert_eq "$start" "$(tb_drivers_of / $edu $nic $peer)" "drivers after the refusal of vm3"
 
 echo "== crash at every step and phase, then recover"
 crashes=0
@@ -127,16 +126,16 @@ for op in prepare release; do
         [[ $status -eq 134 && $point != commit ]] && rolled_back=yes
         if [[ ($rolled_back == yes && $op == prepare) ||
               ($rolled_back == no && $op == release) ]]; then
-            tb_assert_eq "$start" "$(drivers)" "drivers after $op:$point and recover"
+            tb_assert_eq "$start" "$(tb_drivers_of / $edu $nic $peer)" "drivers after $op:$point and recover"
             tb_assert_eq "" "$(registry_devices)" "registry after $op:$point and recover"
         else
-            tb_assert_eq "$prepared" "$(drivers)" "drivers after $op:$point and recover"
+            tb_assert_eq "$prepared" "$(tb_drivers_of / $edu $nic $peer)" "drivers after $op:$point and recover"
             tb_assert_eq "$edu assigned vm1
 $nic assigned vm1
 $peer held vm1" "$(registry_devices)" "registry after $op:$point and recover"
             "$vh" release "$work/vm1.xml" >/dev/null
         fi
-        tb_assert_eq "$start" "$(drivers)" "drivers before the next point ($op:$point)"
+        tb_assert_eq "$start" "$(tb_drivers_of / $edu $nic $peer)" "drivers before the next point ($op:$point)"
     done
 done
 echo "$crashes injected crashes recovered"
