@@ -319,8 +319,9 @@ vh_hostdev_run_steps(const VhHostdev *h, VhJournal *journal,
     guint i = 0;
 
     /* A driver link the kernel would not make (dangling, a loop, out of
-     * the tree) means sysfs is not what the plan was made from: refuse
-     * before the journal, while nothing has been touched. */
+     * the tree, a name no driver has) means sysfs is not what the plan was
+     * made from: refuse before the journal, while nothing has been
+     * touched. */
     for (i = 0; i < journal->steps->len; i++) {
         const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
         g_autofree char *driver = NULL;
@@ -328,6 +329,18 @@ vh_hostdev_run_steps(const VhHostdev *h, VhJournal *journal,
         if (!vh_pci_driver_current(h, &step->addr, &driver, error)) {
             g_prefix_error(error, "refusing the %s, nothing changed: ",
                            journal->operation);
+            return FALSE;
+        }
+        if (driver && !vh_registry_driver_is_valid(driver)) {
+            g_autofree char *shown = vh_error_one_line(driver);
+            char buf[VH_PCI_ADDRESS_BUFLEN];
+
+            g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
+                        "refusing the %s, nothing changed: %s is on driver "
+                        "'%s', a name no kernel driver has; sysfs looks "
+                        "inconsistent: check the device's driver link",
+                        journal->operation,
+                        vh_pci_address_format(&step->addr, buf), shown);
             return FALSE;
         }
     }
