@@ -28,6 +28,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 
+#include "vh-backend-fd.h"
 #include "vh-cli.h"
 #include "vh-daemon-proto.h"
 #include "vh-daemon.h"
@@ -39,8 +40,6 @@
 /* A child's exit status for "declined": vh_cli_run() returns 0, 1 or 2. */
 #define VH_DAEMON_EXIT_DECLINED 100
 #define VH_DAEMON_MAX_STRINGS 4096
-/* More descriptors than a request carries are received, and closed. */
-#define VH_DAEMON_MAX_FDS 16
 /* A client that connects and says nothing is let go after this. */
 #define VH_DAEMON_REQUEST_TIMEOUT_S 10
 /* A command that runs longer is killed (a reader that stopped reading). */
@@ -490,60 +489,34 @@ vh_daemon_parse_request(VhDaemonClient *c, const char *buf, gsize len,
 static gboolean
 vh_daemon_read_request(VhDaemonClient *c, GError **error)
 {
-    g_autofree char *buf = g_malloc(VH_DAEMON_REQUEST_MAX);
-    union {
-        struct cmsghdr align;
-        char data[CMSG_SPACE(sizeof(int) * VH_DAEMON_MAX_FDS)];
-    } control;
-    struct iovec iov = { .iov_base = buf, .iov_len = VH_DAEMON_REQUEST_MAX };
-    struct msghdr msg = {
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = control.data,
-        .msg_controllen = sizeof(control.data),
-    };
-    struct cmsghdr *cmsg;
+    /* One byte more than a request may have: a longer one is seen. */
+    g_autofree char *buf = g_malloc(VH_DAEMON_REQUEST_MAX + 1);
+    g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(int));
     g_autofree char *line = NULL;
-    guint n_fds = 0;
-    ssize_t n;
+    gssize n;
+    guint i;
 
-    do {
-        n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
+    /* Every descriptor received is kept or closed here; the helper closes
+     * them all when more came than VH_BACKEND_MAX_FDS. */
+    n = vh_backend_fds_recv(c->fd, buf, VH_DAEMON_REQUEST_MAX + 1, fds, error);
+    if (fds->len == VH_DAEMON_N_FDS)
+        memcpy(c->fds, fds->data, sizeof(c->fds));
+    else
+        for (i = 0; i < fds->len; i++)
+            close(g_array_index(fds, int, i));
     if (n < 0) {
-        int saved_errno = errno;
-        g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_FAILED,
-                    "cannot read a request: %s", g_strerror(saved_errno));
+        g_prefix_error(error, "reading a request: ");
         return FALSE;
-    }
-    /* Every descriptor received is kept or closed here. */
-    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        gsize k;
-        gsize j;
-
-        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-            continue;
-        k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (j = 0; j < k; j++) {
-            int fd;
-
-            memcpy(&fd, CMSG_DATA(cmsg) + j * sizeof(int), sizeof(int));
-            if (n_fds < VH_DAEMON_N_FDS)
-                c->fds[n_fds] = fd;
-            else
-                close(fd);
-            n_fds++;
-        }
     }
     if (n == 0) {
         g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                     "the client closed the connection without a request");
         return FALSE;
     }
-    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n_fds != VH_DAEMON_N_FDS) {
+    if (n > VH_DAEMON_REQUEST_MAX || fds->len != VH_DAEMON_N_FDS) {
         g_set_error(error, VH_DAEMON_ERROR, VH_DAEMON_ERROR_INVALID,
                     "a request must fit in %d bytes and carry %d descriptors, "
-                    "not %u", VH_DAEMON_REQUEST_MAX, VH_DAEMON_N_FDS, n_fds);
+                    "not %u", VH_DAEMON_REQUEST_MAX, VH_DAEMON_N_FDS, fds->len);
         return FALSE;
     }
     if (!vh_daemon_parse_request(c, buf, (gsize) n, error))
