@@ -9,8 +9,10 @@
 # /sys, which it only reads) and checks, command by command, that what the
 # front prints through the daemon is byte for byte what virt-hostdev-cli
 # prints alone (stdout, stderr, exit status), that the daemon's log says it
-# ran the queries it should and declined the rest, and how it behaves when
-# it is gone, busy or sent garbage.  A fake tree has no device events, so
+# ran the queries and the verbs that move devices it should and declined
+# the rest, that a detach whose client goes away runs to its end, and how
+# it behaves when it is gone, busy or sent garbage.  A fake tree has no
+# device events and binds nothing, so
 # the daemon keeps nothing there; the test bed (testbed-nodedev-daemon)
 # checks the kept inventory against the real kernel.  Output is TAP.
 #
@@ -301,18 +303,107 @@ def main():
               % (gone, running, final, out == alone, rc))
         d = Daemon(opts.daemon, sock, root, tmp)
 
-        # Not queries: the front runs them without asking.
+        # Not served: the front runs them without asking.
         before = len(d.requests())
+        state = os.path.join(tmp, 'state')
         for args in (['nodedev-info', '01:01.0'], ['iommu-groups'],
-                     ['nodedev-detach', '--dry-run', '01:01.0'], ['help'],
+                     ['who-holds', '01:01.0'], ['recover'], ['help'],
                      ['--version'], []):
-            state = os.path.join(tmp, 'state')
             same(front, sock, ['--sysfs-root', root, '--state-dir', state,
                                '--proc-root', root] + args,
                  ' '.join(args) or 'no verb')
         check(len(d.requests()) == before,
               'other verbs do not reach the daemon',
               '\n'.join(d.requests()[before:]))
+
+        # The verbs that move devices are run by the daemon's child, as
+        # alone: plans, refusals and errors alike.  (On a fake tree nothing
+        # binds; the test bed's testbed-nodedev-daemon moves real devices.)
+        moving = [
+            ['nodedev-detach', '--dry-run', '01:01.0'],
+            ['nodedev-detach', '--dry-run', '--no-hold', 'pci_0000_01_01_0'],
+            ['nodedev-detach', '--dry-run', '00:04.0'],
+            ['nodedev-detach', '--dry-run', '01:01.0', '--driver', 'nope'],
+            ['nodedev-detach', '--dry-run', '0000:07:00.0'],
+            ['nodedev-reattach', '01:01.0'],
+            ['nodedev-reattach', '--dry-run', '01:01.0', '01:02.0'],
+            ['nodedev-reset', '00:04.0'],
+            ['nodedev-reset'],
+        ]
+        for args in moving:
+            before = len(d.requests())
+            rc, out, err = same(front, sock,
+                                ['--sysfs-root', root, '--state-dir', state,
+                                 '--proc-root', root] + args, ' '.join(args))
+            reqs = d.requests()
+            check(len(reqs) == before + 1 and ': ran, exit %d,' % rc
+                  in reqs[-1] and reqs[-1].endswith('inventory not used'),
+                  ' '.join(args) + ': the daemon ran it, from sysfs',
+                  '\n'.join(reqs[before:]))
+        check(not os.path.exists(os.path.join(state, 'journal.json')),
+              'no operation left pending by the served commands')
+
+        # A detach whose client goes away (Ctrl-C) runs to its end: held
+        # on the state lock until its client is gone, it then runs, fails
+        # (nothing binds in a fake tree) and undoes what it wrote, leaving
+        # no operation for `recover`.  Alone, the same kill would.
+        override = os.path.join(root, 'bus', 'pci', 'devices', '0000:01:01.0',
+                                'driver_override')
+        with open(override) as f:
+            override_before = f.read()
+        lock = open(os.path.join(state, 'lock'), 'a')
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        before = len(d.text())
+        p = subprocess.Popen(
+            [front, '--sysfs-root', root, '--state-dir', state,
+             '--proc-root', root, 'nodedev-detach', '01:01.0'],
+            env=dict(os.environ, VIRT_HOSTDEV_SOCKET=sock,
+                     VIRT_HOSTDEV_TIMEOUT_MS='4000'),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def daemon_children():
+            kids = []
+            for pid in filter(str.isdigit, os.listdir('/proc')):
+                try:
+                    with open('/proc/%s/stat' % pid) as f:
+                        fields = f.read().rsplit(')', 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == d.proc.pid:
+                    kids.append(int(pid))
+            return kids
+        deadline = time.monotonic() + 20
+        while not daemon_children() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        started = bool(daemon_children())
+        p.kill()
+        p.wait()
+        while 'the client went away' not in d.text()[before:] and \
+                time.monotonic() < deadline:
+            time.sleep(0.02)
+        left_running = bool(daemon_children())
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+        deadline = time.monotonic() + 30
+        while ': ran, exit' not in d.text()[before:] and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = d.text()[before:]
+        with open(override) as f:
+            override_after = f.read()
+        check(started and left_running and
+              'the client went away; its command runs to its end' in log and
+              'nodedev-detach 01:01.0: ran, exit 1,' in log and
+              not os.path.exists(os.path.join(state, 'journal.json')) and
+              # cleared again: "(null)" is what the kernel shows then
+              override_before.strip() == '(null)' and
+              override_after.strip() in ('', '(null)'),
+              'a detach whose client is killed runs to its end and leaves '
+              'nothing pending',
+              'child seen %s, still running after the kill %s, override %r '
+              '-> %r, journal %s, log:\n%s'
+              % (started, left_running, override_before, override_after,
+                 os.path.exists(os.path.join(state, 'journal.json')), log))
 
         # Another user than the daemon's is not served: it runs the command
         # itself and sees sysfs as that user does.

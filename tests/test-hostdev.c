@@ -11,6 +11,7 @@
 #include "vh-error.h"
 #include "vh-fake-kernel.h"
 #include "vh-hostdev.h"
+#include "vh-hostdev-priv.h"
 #include "vh-test-host.h"
 #include "vh-test-topologies.h"
 
@@ -694,6 +695,60 @@ test_detach_many_failure(Host *host, gconstpointer data)
     g_assert_false(vh_test_host_state_exists(host, "registry.json"));
 }
 
+/* "0,1|2": the lanes' step indexes, lanes apart by '|'. */
+static char *
+lanes_text(const VhHostdev *h, const VhJournal *journal)
+{
+    g_autoptr(GPtrArray) lanes = vh_hostdev_lanes(h, journal);
+    GString *s = g_string_new(NULL);
+    guint i;
+    guint j;
+
+    for (i = 0; i < lanes->len; i++) {
+        GArray *lane = g_ptr_array_index(lanes, i);
+
+        for (j = 0; j < lane->len; j++)
+            g_string_append_printf(s, "%s%u", i && !j ? "|" : j ? "," : "",
+                                   g_array_index(lane, guint, j));
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* Taking devices: each its own lane, the two of group 4 too; giving back:
+ * one lane per group, in order. */
+static void
+test_lanes(Host *host, gconstpointer data)
+{
+    const VhPciAddress nic = vh_test_addr("0000:01:01.0");
+    const VhPciAddress peer = vh_test_addr("0000:01:02.0");
+    const VhPciAddress other = vh_test_addr("0000:00:03.0");
+    g_autoptr(VhJournal) take = vh_journal_new("detach", "manual");
+    g_autoptr(VhJournal) give = vh_journal_new("reattach", "manual");
+    g_autoptr(VhJournal) mixed = vh_journal_new("recover", "manual");
+    g_autofree char *take_text = NULL;
+    g_autofree char *give_text = NULL;
+    g_autofree char *mixed_text = NULL;
+
+    vh_journal_add_step(take, &nic, "e1000", "vfio-pci");
+    vh_journal_add_step(take, &peer, "e1000", "pci-stub");
+    vh_journal_add_step(take, &other, NULL, "vfio-pci");
+    take_text = lanes_text(&host->h, take);
+    g_assert_cmpstr(take_text, ==, "0|1|2");
+
+    vh_journal_add_step(give, &nic, "vfio-pci", "e1000");
+    vh_journal_add_step(give, &other, "vfio-pci", NULL);
+    vh_journal_add_step(give, &peer, "pci-stub", "e1000");
+    give_text = lanes_text(&host->h, give);
+    g_assert_cmpstr(give_text, ==, "0,2|1");
+
+    /* A group that takes one device and gives another back keeps order. */
+    vh_journal_add_step(mixed, &peer, "pci-stub", "e1000");
+    vh_journal_add_step(mixed, &other, NULL, "vfio-pci");
+    vh_journal_add_step(mixed, &nic, "e1000", "vfio-pci");
+    mixed_text = lanes_text(&host->h, mixed);
+    g_assert_cmpstr(mixed_text, ==, "0,2|1");
+}
+
 #define ADD(path, fn) \
     g_test_add(path, Host, NULL, host_setup, fn, host_teardown)
 
@@ -710,6 +765,7 @@ main(int argc, char **argv)
     ADD("/hostdev/detach/failed-step-undone", test_failed_step_undone);
     ADD("/hostdev/detach/hold-driver", test_hold_driver);
     ADD("/hostdev/detach/many", test_detach_many);
+    ADD("/hostdev/lanes", test_lanes);
     g_test_add("/hostdev/detach/many-threads", Host, GUINT_TO_POINTER(4),
                host_setup, test_detach_many, host_teardown);
     ADD("/hostdev/detach/many-failure", test_detach_many_failure);

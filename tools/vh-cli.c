@@ -42,7 +42,7 @@
 #include "vh-vfio.h"
 
 /* Threads for the IOMMU groups of one operation (VIRT_HOSTDEV_THREADS). */
-#define VH_CLI_THREADS 8
+#define VH_CLI_THREADS 16
 
 enum {
     VH_EXIT_OK = 0,

@@ -63,12 +63,66 @@ typedef struct {
     int32_t value;
 } VhDaemonReply;
 
+/* The verbs that change devices the daemon runs too, as libvirtd runs
+ * virsh's: started from the daemon instead of exec'd, they run the same
+ * code.  Once started, such a command runs to its end even when its
+ * client goes away (a Ctrl-C does not cut an operation in two). */
+static inline int
+vh_daemon_verb_changes(const char *verb)
+{
+    return strcmp(verb, "nodedev-detach") == 0 ||
+           strcmp(verb, "nodedev-reattach") == 0 ||
+           strcmp(verb, "nodedev-reset") == 0;
+}
+
 /* The verbs the daemon answers; the client asks only about these. */
 static inline int
 vh_daemon_verb_served(const char *verb)
 {
     return strcmp(verb, "nodedev-list") == 0 ||
-           strcmp(verb, "nodedev-dumpxml") == 0;
+           strcmp(verb, "nodedev-dumpxml") == 0 ||
+           vh_daemon_verb_changes(verb);
+}
+
+/* The global options that take a value (tools/vh-cli.c). */
+static inline int
+vh_daemon_valued_option(const char *name, size_t len)
+{
+    static const char *const valued[] = {
+        "--sysfs-root", "--proc-root", "--state-dir",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(valued) / sizeof(valued[0]); i++) {
+        if (strlen(valued[i]) == len && strncmp(name, valued[i], len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The verb of the command line @argv (@argv[0] the program): the first
+ * word after the global options, or NULL when anything else comes first
+ * (an option that is not one of them, a missing value): any doubt is no
+ * verb.
+ */
+static inline const char *
+vh_daemon_verb_of(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+
+        if (argv[i][0] != '-')
+            return argv[i];
+        if (eq && vh_daemon_valued_option(argv[i], (size_t) (eq - argv[i])))
+            continue;
+        if (eq || !vh_daemon_valued_option(argv[i], strlen(argv[i])))
+            return NULL;
+        i++;                    /* its value */
+    }
+    return NULL;
 }
 
 /* 1 when the client sends its variable @var (NAME=VALUE): the

@@ -64,6 +64,9 @@ struct _VhDaemon {
     VhSysfsEvents *events;      /* NULL: no events here, so nothing is kept */
     VhPciNames *names;
     VhNodeDeviceList *inventory;        /* NULL: to be read */
+    /* In a child: whether its command was taken as one that moves
+     * devices; the verb the command line reaches must agree. */
+    gboolean child_changes;
     /* For the log of the next request: why the inventory was read again
      * since the last one; NULL: kept. */
     const char *reread;
@@ -90,6 +93,9 @@ typedef struct {
     char **env;
     char *line;                 /* the command, for the log */
     const char *inventory_state;    /* how the inventory was had */
+    /* A verb that moves devices (vh_daemon_verb_changes()): it reads
+     * sysfs itself, and runs to its end whatever its client does. */
+    gboolean changes;
     gint64 started;
     guint watch;                /* the connection */
     guint timeout;              /* for the request, then for the child */
@@ -244,11 +250,16 @@ vh_daemon_refresh(VhDaemon *d)
     return state;
 }
 
-/* VhCliHooks.serve: the read-only queries. */
+/* VhCliHooks.serve: the verbs served, when the command line reaches the
+ * kind of verb the daemon took it for (it looks only at the words before
+ * the verb; any disagreement is a decline). */
 static gboolean
 vh_daemon_serve(gpointer data, const char *verb, const char *sysfs_root)
 {
-    return vh_daemon_verb_served(verb);
+    VhDaemon *d = data;
+
+    return vh_daemon_verb_served(verb) &&
+           !vh_daemon_verb_changes(verb) == !d->child_changes;
 }
 
 /* VhCliHooks.inventory (in the child): the devices kept, for the root they
@@ -316,7 +327,8 @@ vh_daemon_child(VhDaemon *d, VhDaemonClient *c, int life)
 {
     VhCliHooks hooks = {
         .serve = vh_daemon_serve,
-        .inventory = vh_daemon_inventory,
+        /* What moves devices reads what it moves, under its lock. */
+        .inventory = c->changes ? NULL : vh_daemon_inventory,
         .data = d,
     };
     sigset_t none;
@@ -325,6 +337,7 @@ vh_daemon_child(VhDaemon *d, VhDaemonClient *c, int life)
     int status;
     int argc;
 
+    d->child_changes = c->changes;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);   /* as for a command run alone */
@@ -400,8 +413,10 @@ vh_daemon_child_done(int fd, GIOCondition cond, gpointer data)
 }
 
 /* While the child runs: the client hung up (Ctrl-C on virt-hostdev), or
- * the child took too long.  Either way it is killed; its pipe says when it
- * is gone. */
+ * the child took too long.  Either way a query is killed; its pipe says
+ * when it is gone.  A command that moves devices runs to its end (its own
+ * deadlines bound it): stopped half-way, it would leave an operation for
+ * `recover`. */
 static gboolean
 vh_daemon_client_gone(int fd, GIOCondition cond, gpointer data)
 {
@@ -410,8 +425,10 @@ vh_daemon_client_gone(int fd, GIOCondition cond, gpointer data)
     c->watch = 0;               /* this source ends here */
     if (c->daemon->verbose)
         g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": the client "
-                   "went away; its command is stopped\n", c->number);
-    (void) kill(c->pid, SIGKILL);
+                   "went away; its command %s\n", c->number,
+                   c->changes ? "runs to its end" : "is stopped");
+    if (!c->changes)
+        (void) kill(c->pid, SIGKILL);
     return G_SOURCE_REMOVE;
 }
 
@@ -493,6 +510,7 @@ vh_daemon_read_request(VhDaemonClient *c, GError **error)
     g_autofree char *buf = g_malloc(VH_DAEMON_REQUEST_MAX + 1);
     g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(int));
     g_autofree char *line = NULL;
+    const char *verb;
     gssize n;
     guint i;
 
@@ -521,6 +539,8 @@ vh_daemon_read_request(VhDaemonClient *c, GError **error)
     }
     if (!vh_daemon_parse_request(c, buf, (gsize) n, error))
         return FALSE;
+    verb = vh_daemon_verb_of((int) g_strv_length(c->argv), c->argv);
+    c->changes = verb && vh_daemon_verb_changes(verb);
     line = g_strjoinv(" ", c->argv + 1);
     c->line = g_strescape(line, NULL);
     if (strlen(c->line) > 200)
@@ -586,7 +606,7 @@ vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
     }
     /* From here on the client waits for the end of the command. */
     vh_daemon_reply(c, VH_DAEMON_ACCEPTED, 0);
-    c->inventory_state = vh_daemon_refresh(d);
+    c->inventory_state = c->changes ? "not used" : vh_daemon_refresh(d);
     fflush(NULL);
     c->pid = fork();
     if (c->pid == 0)
@@ -614,8 +634,9 @@ vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
                                   vh_daemon_child_done, c);
     c->watch = g_unix_fd_add(c->fd, G_IO_HUP | G_IO_ERR | G_IO_IN,
                              vh_daemon_client_gone, c);
-    c->timeout = g_timeout_add_seconds(VH_DAEMON_CHILD_TIMEOUT_S,
-                                       vh_daemon_child_late, c);
+    if (!c->changes)
+        c->timeout = g_timeout_add_seconds(VH_DAEMON_CHILD_TIMEOUT_S,
+                                           vh_daemon_child_late, c);
     return G_SOURCE_REMOVE;
 }
 

@@ -2,9 +2,11 @@
  * virt-hostdev: the command users run
  *
  * A small front that links only libc: the node-device queries (nodedev-list,
- * nodedev-dumpxml) go to virt-hostdevd when one listens, which answers from
- * the devices it keeps in memory; everything else, and every query the
- * daemon declines or cannot take, runs in virt-hostdev-cli, the real
+ * nodedev-dumpxml) and the verbs that move devices (nodedev-detach,
+ * nodedev-reattach, nodedev-reset) go to virt-hostdevd when one listens,
+ * which answers the queries from the devices it keeps in memory and runs
+ * the others as libvirtd runs virsh's; everything else, and every command
+ * the daemon declines or cannot take, runs in virt-hostdev-cli, the real
  * command line, exec'd with the same arguments.  Under QEMU's TCG a start
  * of the full program (GLib, libxml2, libpci) costs ten times that of this
  * one (bench/README.rst).
@@ -26,46 +28,15 @@
 #include "vh-config.h"
 #include "vh-daemon-proto.h"
 
-#define VH_FRONT_N(a) (sizeof(a) / sizeof((a)[0]))
-
 extern char **environ;
-
-/* The global options that take a value (tools/vh-cli.c). */
-static const char *const vh_front_valued[] = {
-    "--sysfs-root", "--proc-root", "--state-dir",
-};
-
-static int
-vh_front_valued_option(const char *name, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < VH_FRONT_N(vh_front_valued); i++) {
-        if (strlen(vh_front_valued[i]) == len &&
-            strncmp(name, vh_front_valued[i], len) == 0)
-            return 1;
-    }
-    return 0;
-}
 
 /* 1 when the verb is one the daemon answers; any doubt is a no. */
 static int
-vh_front_is_query(int argc, char **argv)
+vh_front_is_served(int argc, char **argv)
 {
-    int i;
+    const char *verb = vh_daemon_verb_of(argc, argv);
 
-    for (i = 1; i < argc; i++) {
-        const char *eq = strchr(argv[i], '=');
-
-        if (argv[i][0] != '-')
-            return vh_daemon_verb_served(argv[i]);
-        if (eq && vh_front_valued_option(argv[i], (size_t) (eq - argv[i])))
-            continue;
-        if (eq || !vh_front_valued_option(argv[i], strlen(argv[i])))
-            return 0;
-        i++;                    /* its value */
-    }
-    return 0;
+    return verb && vh_daemon_verb_served(verb);
 }
 
 /* Append @s with its NUL to @buf; 0 when it does not fit. */
@@ -239,7 +210,7 @@ main(int argc, char **argv)
 
     if (!path)
         path = VH_DEFAULT_SOCKET;
-    if (*path && vh_front_is_query(argc, argv) &&
+    if (*path && vh_front_is_served(argc, argv) &&
         (status = vh_front_ask(path, argc, argv)) >= 0)
         return status;
     return vh_front_exec(argv);

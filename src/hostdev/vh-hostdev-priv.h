@@ -52,6 +52,12 @@ void vh_plan_note(VhPlan *plan, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 gboolean vh_hostdev_run(const VhHostdev *h, VhJournal *journal,
                         GError **error);
 
+/* How vh_hostdev_run() splits @journal's steps into lanes that run side
+ * by side: a GPtrArray of GArray (guint step indexes, in order), one per
+ * device whose IOMMU group only takes devices, one per group that gives
+ * any back. */
+GPtrArray *vh_hostdev_lanes(const VhHostdev *h, const VhJournal *journal);
+
 /* Refuse (VH_HOSTDEV_ERROR_CRITICAL) when the host uses a device of
  * @moves (VhPlanMove *), unless @force. */
 gboolean vh_hostdev_guard(const VhHostdev *h, const GPtrArray *moves,

@@ -131,12 +131,20 @@ vh_hostdev_for_step(const VhHostdev *h, const char *op, guint n)
     return step;
 }
 
+/* vfio-pci or pci-stub: a step to it takes the device from the host. */
+static gboolean
+vh_hostdev_driver_is_ours(const char *driver)
+{
+    return driver && (g_str_equal(driver, "vfio-pci") ||
+                      g_str_equal(driver, VH_HOLD_DRIVER));
+}
+
 static gboolean
 vh_hostdev_move(const VhHostdev *h, const VhPciAddress *addr, const char *to,
                 GError **error)
 {
     /* Towards our drivers a bind; away from them a restore. */
-    if (to && (g_str_equal(to, "vfio-pci") || g_str_equal(to, VH_HOLD_DRIVER)))
+    if (vh_hostdev_driver_is_ours(to))
         return vh_pci_driver_bind(h, addr, to, error);
     return vh_pci_driver_restore(h, addr, to, error);
 }
@@ -241,29 +249,57 @@ vh_hostdev_lane_run(gpointer data, gpointer user_data)
     }
 }
 
-/* The steps' indexes by IOMMU group, in order of first appearance
- * (GArray of guint each); a device in no group is a lane of its own. */
-static GPtrArray *
+/*
+ * The steps' indexes by lane (GArray of guint each), in order of first
+ * appearance.  The steps of an IOMMU group that only takes devices (to
+ * vfio-pci or pci-stub) are a lane each: the kernel rebinds each device
+ * under its own lock, and the group is viable only once all of them are
+ * off the host anyway, so a NIC and the peer it holds move side by side.
+ * A group that gives devices back is one lane, its steps in their order
+ * (the assigned devices before the peers they held).  A device in no
+ * group is a lane of its own.
+ */
+GPtrArray *
 vh_hostdev_lanes(const VhHostdev *h, const VhJournal *journal)
 {
-    g_autoptr(GHashTable) by_group = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                           g_free, NULL);
+    g_autoptr(GHashTable) by_key = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                         g_free, NULL);
+    /* group -> GINT_TO_POINTER(TRUE) when one of its steps gives back */
+    g_autoptr(GHashTable) gives = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(g_free);
     GPtrArray *lanes = g_ptr_array_new_with_free_func((GDestroyNotify) g_array_unref);
     guint i;
 
     for (i = 0; i < journal->steps->len; i++) {
         const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
         g_autofree char *link = vh_sysfs_pci_device_relpath(&step->addr, "iommu_group");
-        g_autofree char *group = NULL;
+        char *group = NULL;
         char buf[VH_PCI_ADDRESS_BUFLEN];
+
+        if (!vh_sysfs_read_link_name(h->sysfs, link, &group, NULL) || !group) {
+            g_free(group);
+            group = g_strdup_printf("device %s",
+                                    vh_pci_address_format(&step->addr, buf));
+        }
+        if (!vh_hostdev_driver_is_ours(step->to_driver))
+            g_hash_table_add(gives, group);
+        g_ptr_array_add(groups, group);
+    }
+    for (i = 0; i < journal->steps->len; i++) {
+        const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
+        const char *group = g_ptr_array_index(groups, i);
+        char buf[VH_PCI_ADDRESS_BUFLEN];
+        g_autofree char *key = NULL;
         GArray *lane;
 
-        if (!vh_sysfs_read_link_name(h->sysfs, link, &group, NULL) || !group)
-            group = g_strdup(vh_pci_address_format(&step->addr, buf));
-        if (!(lane = g_hash_table_lookup(by_group, group))) {
+        key = g_hash_table_contains(gives, group)
+              ? g_strdup(group)
+              : g_strdup_printf("device %s",
+                                vh_pci_address_format(&step->addr, buf));
+        if (!(lane = g_hash_table_lookup(by_key, key))) {
             lane = g_array_new(FALSE, FALSE, sizeof(guint));
             g_ptr_array_add(lanes, lane);
-            g_hash_table_insert(by_group, g_steal_pointer(&group), lane);
+            g_hash_table_insert(by_key, g_steal_pointer(&key), lane);
         }
         g_array_append_val(lane, i);
     }
