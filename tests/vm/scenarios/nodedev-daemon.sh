@@ -3,7 +3,8 @@
 # keeps, byte for byte what virt-hostdev-cli prints alone, and current after
 # every change (a detach, a raw unbind, a device removed and rescanned)
 # without a wait: the kernel queues the uevent before the write returns,
-# and the daemon drains the queue before it answers.
+# and the daemon drains the queue before it answers.  Detach, reattach and
+# reset are run by the daemon; a detach to its end when its client is killed.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 build=${VIRT_HOSTDEV_BUILD_DIR:?the build directory}
@@ -52,9 +53,13 @@ same kept nodedev-dumpxml 0000:7f:00.0
 reads() { grep -c '^virt-hostdevd: read [0-9]* PCI devices' "$log" || true; }
 read_more() { (($(reads) > $1)); }
 
-echo "== a detach (virt-hostdev-cli, not the daemon) shows at once"
+echo "== a detach, run by the daemon from sysfs, shows at once"
 n=$(reads)
+r=$(requests)
 "$vh" nodedev-detach $nic
+tb_assert_eq $((r + 1)) "$(requests)" "requests logged after the detach"
+[[ $(tail -n 1 "$log") == *"nodedev-detach $nic: ran, exit 0,"*"; inventory not used" ]] ||
+    tb_fail "the daemon did not run the detach: $(tail -n 1 "$log")"
 # Idle, the daemon reads the devices again on its own once the events stop.
 tb_wait_until 60 "virt-hostdevd reading the devices again after the detach" read_more "$n"
 same "read again after device events" nodedev-dumpxml $nic
@@ -67,6 +72,41 @@ same kept nodedev-dumpxml --all
 same "read again after device events" nodedev-dumpxml --all
 "$vh" nodedev-dumpxml $peer | grep -q "<name>e1000</name>" ||
     tb_fail "the daemon does not show $peer back on e1000 after the reattach"
+
+echo "== a detach whose client is killed runs to its end"
+# The state lock held by hand keeps the daemon's child waiting while its
+# client is killed (a Ctrl-C on virt-hostdev); then it runs, as a whole.
+exec {lockfd}>>/run/virt-hostdev/lock
+flock "$lockfd"
+"$vh" nodedev-detach $nic >/dev/null 2>&1 &
+front=$!
+child() { pgrep -P "$daemon" >/dev/null; }
+tb_wait_until 30 "the daemon's child for the detach" child
+kill -KILL $front
+wait $front 2>/dev/null || true
+tb_wait_until 30 "the daemon seeing its client gone" grep -q "the client went away; its command runs to its end" "$log"
+child || tb_fail "the daemon stopped the detach when its client went away"
+flock -u "$lockfd"
+exec {lockfd}>&-
+tb_wait_until 60 "the detach run to its end" grep -q "nodedev-detach $nic: ran, exit 0," "$log"
+tb_assert_eq "vfio-pci pci-stub" "$(tb_drivers_of ' ' $nic $peer)" "drivers after the detach whose client was killed"
+[[ ! -e /run/virt-hostdev/journal.json ]] ||
+    tb_fail "the detach whose client was killed left an operation pending: $(cat /run/virt-hostdev/journal.json)"
+VIRT_HOSTDEV_SOCKET= "$vh" who-holds $nic | grep -q manual ||
+    tb_fail "who-holds does not name the owner 'manual' after the detach: $("$vh" who-holds $nic 2>&1)"
+r=$(requests)
+"$vh" nodedev-reattach $nic
+tb_assert_eq $((r + 1)) "$(requests)" "requests logged after the reattach"
+tb_assert_eq "e1000 e1000" "$(tb_drivers_of ' ' $nic $peer)" "drivers after the reattach through the daemon"
+
+echo "== a reset through the daemon answers as alone"
+r=$(requests)
+via=$("$vh" nodedev-reset $nic 2>&1) && rc_via=0 || rc_via=$?
+alone=$(VIRT_HOSTDEV_SOCKET= "$vh" nodedev-reset $nic 2>&1) && rc_alone=0 || rc_alone=$?
+echo "$via"
+tb_assert_eq "$rc_alone" "$rc_via" "status of nodedev-reset through the daemon"
+[[ $via == "$alone" ]] || tb_fail "nodedev-reset through the daemon differs: $(diff <(echo "$alone") <(echo "$via"))"
+tb_assert_eq $((r + 1)) "$(requests)" "requests logged after the reset"
 
 echo "== a raw unbind, then a bind, each seen by the next query"
 echo $peer >/sys/bus/pci/drivers/e1000/unbind
@@ -94,7 +134,8 @@ echo "== what the daemon does not answer runs in virt-hostdev-cli"
 n=$(requests)
 "$vh" nodedev-info $nic >/dev/null
 "$vh" iommu-groups >/dev/null
-tb_assert_eq "$n" "$(requests)" "requests logged after nodedev-info and iommu-groups"
+"$vh" who-holds $nic >/dev/null
+tb_assert_eq "$n" "$(requests)" "requests logged after nodedev-info, iommu-groups and who-holds"
 # Another root (the same tree by another name): the child reads it itself.
 same kept --sysfs-root /sys/ nodedev-list
 same kept nodedev-dumpxml --all --sysfs-root /sys/
