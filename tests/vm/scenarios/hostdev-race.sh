@@ -4,6 +4,7 @@
 # the bridge 00:04.0), each for a different owner.  Exactly one owner gets
 # the group; every other request is refused cleanly, naming that owner,
 # and the registry and the drivers agree.  Then a reattach gives both back.
+# The rounds run with each process alone, then again through virt-hostdevd.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 vh=${VIRT_HOSTDEV_BUILD_DIR:?the build directory}/tools/virt-hostdev
@@ -66,7 +67,8 @@ mkdir -p "$work"
 total_ms=0
 declare -A wins_by_dev=()
 
-for ((round = 1; round <= rounds; round++)); do
+# One round: 16 detaches at once, one winner, then the winner gives back.
+race_round() {
     rm -f "$work"/*
     gate=/run/hostdev-race-gate # a FIFO: not on the 9p results share
     rm -f "$gate"
@@ -158,9 +160,36 @@ for ((round = 1; round <= rounds; round++)); do
     tb_assert_eq "" "$(registry)" "registry after the reattach of round $round"
     [[ ! -e $state/journal.json ]] || fail "round $round: journal.json left after the reattach"
     [[ ! -e /dev/vfio/$group ]] || fail "round $round: /dev/vfio/$group outlived the reattach"
-done
+}
 
-echo "hostdev-race: $rounds rounds of $jobs concurrent detaches: 1 winner and" \
-    "$((jobs - 1)) clean refusals each; wins on $nic: ${wins_by_dev[$nic]:-0}," \
-    "on $peer: ${wins_by_dev[$peer]:-0}; $((total_ms / rounds)) ms per round"
+# The processes alone, each its own virt-hostdev-cli...
+export VIRT_HOSTDEV_SOCKET=
+for ((round = 1; round <= rounds; round++)); do
+    race_round
+done
+alone_ms=$((total_ms / rounds))
+
+# ...then the same race run by virt-hostdevd: 16 children of the daemon at
+# once, serialised by the same lock.
+echo "== the same race through virt-hostdevd"
+unset VIRT_HOSTDEV_SOCKET
+log=$work-virt-hostdevd.log
+"${VIRT_HOSTDEV_BUILD_DIR}/tools/virt-hostdevd" --verbose 2>"$log" &
+daemon=$!
+tb_wait_until 60 "virt-hostdevd listening" grep -q "^virt-hostdevd: listening on" "$log"
+total_ms=0
+for ((round = rounds + 1; round <= 2 * rounds; round++)); do
+    before=$(grep -c ': nodedev-detach .*: ran, exit [01],' "$log" || true)
+    race_round
+    after=$(grep -c ': nodedev-detach .*: ran, exit [01],' "$log" || true)
+    tb_assert_eq $((before + jobs)) "$after" "detaches the daemon ran in round $round"
+done
+kill -TERM $daemon
+wait $daemon || tb_fail "virt-hostdevd exited with $? on SIGTERM"
+
+echo "hostdev-race: $rounds rounds of $jobs concurrent detaches alone and" \
+    "$rounds through virt-hostdevd: 1 winner and $((jobs - 1)) clean refusals" \
+    "each; wins on $nic: ${wins_by_dev[$nic]:-0}, on $peer:" \
+    "${wins_by_dev[$peer]:-0}; per round $alone_ms ms alone," \
+    "$((total_ms / rounds)) ms through the daemon"
 echo "PASS: hostdev-race"
