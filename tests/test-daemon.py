@@ -232,7 +232,7 @@ def main():
             with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
                 s.connect(sock)
                 extra = [os.open('/dev/null', os.O_RDONLY) for _ in range(5)]
-                socket.send_fds(s, [b'VHD2' + bytes(8)], extra)
+                socket.send_fds(s, [b'VHD3' + bytes(8)], extra)
                 for fd in extra:
                     os.close(fd)
                 s.settimeout(10)
@@ -245,23 +245,28 @@ def main():
         # A client that goes away while its command runs: the command is
         # stopped, and the daemon serves on.  Its output is a pipe nobody
         # reads, small enough to block it.
-        def start_blocked(args):
+        def request(args, go=True):
+            """A request by hand, its output a small pipe; after ACCEPTED,
+            the go (or not).  Returns the pipe's read end, the socket and
+            the first reply."""
             r, w = os.pipe()
             fcntl.fcntl(w, 1031, 4096)          # F_SETPIPE_SZ
             s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             s.connect(sock)
             body = b''.join(a.encode() + b'\0' for a in args)
-            head = b'VHD2' + struct.pack('=II', len(args), 0)
+            head = b'VHD3' + struct.pack('=II', len(args), 0)
             cwd = os.open('.', os.O_PATH)
             socket.send_fds(s, [head + body], [w, w, cwd])
             os.close(w)
             os.close(cwd)
             s.settimeout(30)
-            return r, s
+            first = struct.unpack('=4sii', s.recv(64))
+            if go and first[1] == 1:
+                s.send(b'VHGO')
+            return r, s, first
         # 5.8 kB: more than the pipe holds.
         big = ['--sysfs-root', root, 'nodedev-dumpxml', '--all']
-        r, s = start_blocked(big)
-        accepted = struct.unpack('=4sii', s.recv(64))
+        r, s, accepted = request(big)
         s.close()
         os.close(r)
         deadline = time.monotonic() + 30
@@ -275,10 +280,63 @@ def main():
               'a client gone mid-answer: its command is killed, the daemon '
               'serves on', d.text()[-600:])
 
+        # A client that gave up before ACCEPTED came (and runs the command
+        # itself) never says go: the daemon does not run it.
+        before = len(d.text())
+        r, s, accepted = request(['--sysfs-root', root, 'nodedev-list'],
+                                 go=False)
+        s.close()
+        deadline = time.monotonic() + 30
+        while 'not run' not in d.text()[before:] and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        out = os.read(r, 65536)
+        os.close(r)
+        check(accepted[1] == 1 and out == b'' and
+              'the client did not say go; not run' in d.text()[before:] and
+              ': ran,' not in d.text()[before:],
+              'an accepted request without the go is not run',
+              'output %r, log:\n%s' % (out, d.text()[before:]))
+
+        # The daemon takes a request by the words before its verb; a
+        # command line the CLI reads as a verb of another kind ("--" ends
+        # the options: the daemon saw no verb, so not one that moves
+        # devices) is declined, and the client runs it.
+        state2 = os.path.join(tmp, 'state2')
+        r, s, accepted = request(['--sysfs-root=' + root, '--state-dir=' +
+                                  state2, '--', 'nodedev-reattach', '01:01.0'])
+        final = struct.unpack('=4sii', s.recv(64))
+        s.close()
+        out = os.read(r, 65536)
+        os.close(r)
+        check(accepted[1] == 1 and final[1] == 2 and out == b'' and
+              not os.path.exists(state2),
+              'a verb of another kind than the daemon took: declined, '
+              'nothing run', 'replies %r %r, output %r, log:\n%s'
+              % (accepted, final, out, d.text()[-400:]))
+
+        # A verb that moves devices outlives its output: where alone a
+        # closed pipe is SIGPIPE, the daemon's child goes on to its end.
+        results = []
+        for sk in (sock, ''):
+            r, w = os.pipe()
+            os.close(r)
+            p = subprocess.run([front, '--sysfs-root', root, '--state-dir',
+                                os.path.join(tmp, 'state3'), '--proc-root',
+                                root, 'nodedev-reattach', '01:01.0'], stdout=w,
+                               stderr=subprocess.PIPE,
+                               env=dict(os.environ, VIRT_HOSTDEV_SOCKET=sk),
+                               timeout=60)
+            os.close(w)
+            results.append(p.returncode)
+        check(results == [0, -signal.SIGPIPE] and
+              'nodedev-reattach 01:01.0: ran, exit 0,' in d.requests()[-1],
+              'a reattach through the daemon is not stopped by SIGPIPE '
+              '(alone it is)', '%r %s' % (results, d.requests()[-1]))
+
         # SIGTERM while a command runs: the socket goes at once, the command
         # finishes and answers, then the daemon exits 0.
-        r, s = start_blocked(big)
-        accepted = struct.unpack('=4sii', s.recv(64))
+        r, s, accepted = request(big)
         d.proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 30
         while os.path.exists(sock) and time.monotonic() < deadline:
@@ -438,7 +496,7 @@ def main():
         # Garbage on the socket: refused, and the daemon serves on.
         with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
             s.connect(sock)
-            s.send(b'VHD2junk')
+            s.send(b'VHD3junk')
             s.settimeout(10)
             check(s.recv(64) == b'', 'a malformed request gets no answer')
         with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:

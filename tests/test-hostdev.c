@@ -725,6 +725,8 @@ test_lanes(Host *host, gconstpointer data)
     g_autoptr(VhJournal) take = vh_journal_new("detach", "manual");
     g_autoptr(VhJournal) give = vh_journal_new("reattach", "manual");
     g_autoptr(VhJournal) mixed = vh_journal_new("recover", "manual");
+    g_autoptr(VhJournal) twice = vh_journal_new("detach", "manual");
+    g_autofree char *twice_text = NULL;
     g_autofree char *take_text = NULL;
     g_autofree char *give_text = NULL;
     g_autofree char *mixed_text = NULL;
@@ -747,6 +749,42 @@ test_lanes(Host *host, gconstpointer data)
     vh_journal_add_step(mixed, &nic, "e1000", "vfio-pci");
     mixed_text = lanes_text(&host->h, mixed);
     g_assert_cmpstr(mixed_text, ==, "0,2|1");
+
+    /* One device twice in a group that takes: one lane, in order. */
+    vh_journal_add_step(twice, &nic, "e1000", "pci-stub");
+    vh_journal_add_step(twice, &peer, "e1000", "pci-stub");
+    vh_journal_add_step(twice, &nic, "pci-stub", "vfio-pci");
+    twice_text = lanes_text(&host->h, twice);
+    g_assert_cmpstr(twice_text, ==, "0,2|1");
+}
+
+static void
+host_setup_sriov(Host *host, gconstpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    VhFakeSysfs *fake = vh_fake_sysfs_new(vh_test_sriov, G_N_ELEMENTS(vh_test_sriov),
+                                          &err);
+
+    g_assert_no_error(err);
+    vh_test_host_init(host, fake, "vh-state-XXXXXX");
+}
+
+/* A PF and its VFs, each alone in its group, still one lane: unbinding
+ * the PF's driver removes the VFs. */
+static void
+test_lanes_sriov(Host *host, gconstpointer data)
+{
+    const VhPciAddress pf = vh_test_addr("0001:00:00.0");
+    const VhPciAddress vf0 = vh_test_addr("0001:00:02.0");
+    const VhPciAddress vf1 = vh_test_addr("0001:00:02.1");
+    g_autoptr(VhJournal) take = vh_journal_new("detach", "manual");
+    g_autofree char *take_text = NULL;
+
+    vh_journal_add_step(take, &vf0, "iavf", "vfio-pci");
+    vh_journal_add_step(take, &pf, "i40e", "vfio-pci");
+    vh_journal_add_step(take, &vf1, NULL, "vfio-pci");
+    take_text = lanes_text(&host->h, take);
+    g_assert_cmpstr(take_text, ==, "0,1,2");
 }
 
 #define ADD(path, fn) \
@@ -766,6 +804,8 @@ main(int argc, char **argv)
     ADD("/hostdev/detach/hold-driver", test_hold_driver);
     ADD("/hostdev/detach/many", test_detach_many);
     ADD("/hostdev/lanes", test_lanes);
+    g_test_add("/hostdev/lanes-sriov", Host, NULL, host_setup_sriov,
+               test_lanes_sriov, host_teardown);
     g_test_add("/hostdev/detach/many-threads", Host, GUINT_TO_POINTER(4),
                host_setup, test_detach_many, host_teardown);
     ADD("/hostdev/detach/many-failure", test_detach_many_failure);

@@ -41,7 +41,7 @@
 #include "vh-sysfs.h"
 #include "vh-vfio.h"
 
-/* Threads for the IOMMU groups of one operation (VIRT_HOSTDEV_THREADS). */
+/* Threads for the lanes of one operation (VIRT_HOSTDEV_THREADS). */
 #define VH_CLI_THREADS 16
 
 enum {
@@ -697,8 +697,8 @@ vh_cli_hostdev(VhCli *cli, VhHostdev *ret_h, GError **error)
         h.load_module_data = cli->opts.sysfs_root;
     }
     h.fault = g_getenv("VIRT_HOSTDEV_FAULT");
-    /* IOMMU groups side by side; a test's simulated kernel takes writes
-     * one at a time anyway. */
+    /* Lanes (devices, IOMMU groups) side by side; a test's simulated
+     * kernel takes writes one at a time anyway. */
     h.threads = threads ? (guint) g_ascii_strtoull(threads, NULL, 10)
                         : VH_CLI_THREADS;
     h.timeout_ms = timeout ? (guint) g_ascii_strtoull(timeout, NULL, 10) : 0;

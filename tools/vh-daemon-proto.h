@@ -14,8 +14,13 @@
  *            client's standard output, its standard error and its working
  *            directory (O_PATH).
  *   replies  VhDaemonReply, one or two:
- *            ACCEPTED   the daemon runs the command; a second reply follows
- *                       when it ends.  Nothing has been written before it.
+ *            ACCEPTED   the daemon takes the command.  The client answers
+ *                       VH_DAEMON_GO (4 bytes) when it still waits for it;
+ *                       only then does the daemon run it, and a second
+ *                       reply follows when it ends.  A client that gave up
+ *                       waiting (and runs the command itself) closes the
+ *                       connection instead: the command never runs twice.
+ *                       Nothing has been written before it.
  *            DECLINED   the client runs the command itself: nothing was
  *                       written (another verb, a locale the daemon does not
  *                       take, the daemon busy; or, after ACCEPTED, a
@@ -31,7 +36,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#define VH_DAEMON_MAGIC "VHD2"
+#define VH_DAEMON_MAGIC "VHD3"
+/* The client's answer to ACCEPTED: run it. */
+#define VH_DAEMON_GO "VHGO"
 #define VH_DAEMON_MAGIC_LEN 4
 /* The largest request, header included. */
 #define VH_DAEMON_REQUEST_MAX 65536

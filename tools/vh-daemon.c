@@ -82,6 +82,7 @@ struct _VhDaemon {
     guint64 requests;
     guint clients;              /* connected */
     guint children;             /* running */
+    guint awaiting;             /* accepted, waiting for the client's go */
 };
 
 typedef struct {
@@ -96,6 +97,7 @@ typedef struct {
     /* A verb that moves devices (vh_daemon_verb_changes()): it reads
      * sysfs itself, and runs to its end whatever its client does. */
     gboolean changes;
+    gboolean awaiting;          /* accepted, waiting for the go */
     gint64 started;
     guint watch;                /* the connection */
     guint timeout;              /* for the request, then for the child */
@@ -105,6 +107,8 @@ typedef struct {
 } VhDaemonClient;
 
 static void vh_daemon_resume(VhDaemon *d);
+static gboolean vh_daemon_client_go(int fd, GIOCondition cond, gpointer data);
+static gboolean vh_daemon_client_silent(gpointer data);
 
 static void
 vh_daemon_client_free(VhDaemonClient *c)
@@ -124,6 +128,8 @@ vh_daemon_client_free(VhDaemonClient *c)
         close(c->life_fd);
         d->children--;
     }
+    if (c->awaiting)
+        d->awaiting--;
     if (c->fd >= 0)
         close(c->fd);
     for (i = 0; i < VH_DAEMON_N_FDS; i++) {
@@ -135,7 +141,7 @@ vh_daemon_client_free(VhDaemonClient *c)
     g_free(c->line);
     g_free(c);
     d->clients--;
-    if (d->stopping && d->children == 0)
+    if (d->stopping && d->children == 0 && d->awaiting == 0)
         g_main_loop_quit(d->loop);
     else
         vh_daemon_resume(d);
@@ -320,6 +326,11 @@ vh_daemon_child_env(char **env)
     setlocale(LC_ALL, "");
 }
 
+static void
+vh_daemon_child_ignore(int sig)
+{
+}
+
 /* The child: the command, writing to the client's descriptors.  @life is
  * the write end of the pipe the daemon watches. */
 static void G_GNUC_NORETURN
@@ -340,7 +351,22 @@ vh_daemon_child(VhDaemon *d, VhDaemonClient *c, int life)
     d->child_changes = c->changes;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);   /* as for a command run alone */
+    if (c->changes) {
+        /* It runs to its end: not stopped by its output going away, nor by
+         * the daemon's own stop or a Ctrl-C where the daemon runs.  A
+         * handler, not SIG_IGN, so that what it runs (modprobe) gets the
+         * default again. */
+        struct sigaction sa = { .sa_handler = vh_daemon_child_ignore,
+                                .sa_flags = SA_RESTART };
+        int sigs[] = { SIGPIPE, SIGTERM, SIGINT, SIGHUP };
+        guint i;
+
+        sigemptyset(&sa.sa_mask);
+        for (i = 0; i < G_N_ELEMENTS(sigs); i++)
+            sigaction(sigs[i], &sa, NULL);
+    } else {
+        signal(SIGPIPE, SIG_DFL);   /* as for a command run alone */
+    }
     /* Above 2 first, whatever numbers they came with. */
     out = fcntl(c->fds[0], F_DUPFD_CLOEXEC, 10);
     err = fcntl(c->fds[1], F_DUPFD_CLOEXEC, 10);
@@ -565,7 +591,7 @@ vh_daemon_declines(VhDaemonClient *c)
     }
     if (d->stopping)
         return "stopping";
-    if (d->children >= VH_DAEMON_MAX_CLIENTS / 2)
+    if (d->children + d->awaiting >= VH_DAEMON_MAX_CLIENTS / 2)
         return "busy";
     return NULL;
 }
@@ -577,8 +603,6 @@ vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
     VhDaemon *d = c->daemon;
     g_autoptr(GError) err = NULL;
     const char *why;
-    int life[2];
-    guint i;
 
     c->watch = 0;               /* this source ends here */
     g_clear_handle_id(&c->timeout, g_source_remove);
@@ -597,6 +621,45 @@ vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
         vh_daemon_client_free(c);
         return G_SOURCE_REMOVE;
     }
+    /* Taken; it runs once the client says it still waits for it. */
+    vh_daemon_reply(c, VH_DAEMON_ACCEPTED, 0);
+    c->awaiting = TRUE;
+    d->awaiting++;
+    c->watch = g_unix_fd_add(c->fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                             vh_daemon_client_go, c);
+    c->timeout = g_timeout_add_seconds(VH_DAEMON_REQUEST_TIMEOUT_S,
+                                       vh_daemon_client_silent, c);
+    return G_SOURCE_REMOVE;
+}
+
+/* The client's go after ACCEPTED: run the command in a child.  A client
+ * that closed instead gave up waiting and runs it itself. */
+static gboolean
+vh_daemon_client_go(int fd, GIOCondition cond, gpointer data)
+{
+    VhDaemonClient *c = data;
+    VhDaemon *d = c->daemon;
+    char go[sizeof(VH_DAEMON_GO)] = "";
+    int life[2];
+    gssize n;
+    guint i;
+
+    c->watch = 0;               /* this source ends here */
+    g_clear_handle_id(&c->timeout, g_source_remove);
+    c->awaiting = FALSE;
+    d->awaiting--;
+    do {
+        n = recv(c->fd, go, sizeof(go), MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n != (gssize) strlen(VH_DAEMON_GO) ||
+        memcmp(go, VH_DAEMON_GO, strlen(VH_DAEMON_GO)) != 0) {
+        if (d->verbose)
+            g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": %s: "
+                       "the client did not say go; not run\n", c->number,
+                       c->line);
+        vh_daemon_client_free(c);
+        return G_SOURCE_REMOVE;
+    }
     if (pipe2(life, O_CLOEXEC) < 0) {
         g_printerr("virt-hostdevd: warning: request %" G_GUINT64_FORMAT
                    ": cannot make a pipe: %s\n", c->number, g_strerror(errno));
@@ -605,7 +668,6 @@ vh_daemon_client_readable(int fd, GIOCondition cond, gpointer data)
         return G_SOURCE_REMOVE;
     }
     /* From here on the client waits for the end of the command. */
-    vh_daemon_reply(c, VH_DAEMON_ACCEPTED, 0);
     c->inventory_state = c->changes ? "not used" : vh_daemon_refresh(d);
     fflush(NULL);
     c->pid = fork();
@@ -647,8 +709,8 @@ vh_daemon_client_silent(gpointer data)
 
     c->timeout = 0;             /* this source ends here */
     if (c->daemon->verbose)
-        g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": no request "
-                   "after %d s; connection closed\n", c->number,
+        g_printerr("virt-hostdevd: request %" G_GUINT64_FORMAT ": nothing "
+                   "from the client for %d s; connection closed\n", c->number,
                    VH_DAEMON_REQUEST_TIMEOUT_S);
     vh_daemon_client_free(c);
     return G_SOURCE_REMOVE;
@@ -732,7 +794,8 @@ vh_daemon_accept(int fd, GIOCondition cond, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-/* Stop listening; quit once the running children have answered. */
+/* Stop listening; quit once the running children have answered (and the
+ * clients accepted before have said go, or gone). */
 static void
 vh_daemon_stop(VhDaemon *d)
 {
@@ -744,7 +807,7 @@ vh_daemon_stop(VhDaemon *d)
         d->listen_fd = -1;
         (void) unlink(d->socket_path);
     }
-    if (d->children == 0)
+    if (d->children == 0 && d->awaiting == 0)
         g_main_loop_quit(d->loop);
 }
 

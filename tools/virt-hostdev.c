@@ -151,20 +151,32 @@ vh_front_ask(const char *path, int argc, char **argv)
     sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (sock < 0)
         return -1;
+    /* Past the deadline the command runs here, and the daemon, which
+     * waits for the go, drops it when the connection closes. */
     if (connect(sock, (struct sockaddr *) &addr, sizeof(addr)) < 0 ||
         !vh_front_send(sock, argc, argv) ||
         !vh_front_reply(sock, VH_DAEMON_ACCEPT_TIMEOUT_MS, &reply) ||
-        reply.kind != VH_DAEMON_ACCEPTED) {
+        reply.kind != VH_DAEMON_ACCEPTED ||
+        send(sock, VH_DAEMON_GO, strlen(VH_DAEMON_GO), MSG_NOSIGNAL) !=
+        (ssize_t) strlen(VH_DAEMON_GO)) {
         close(sock);
         return -1;
     }
     if (!vh_front_reply(sock, -1, &reply) ||
         (reply.kind != VH_DAEMON_EXITED && reply.kind != VH_DAEMON_SIGNALED &&
          reply.kind != VH_DAEMON_DECLINED)) {
+        const char *verb = vh_daemon_verb_of(argc, argv);
+
         close(sock);
-        fprintf(stderr, "virt-hostdev: virt-hostdevd at %s ended without an "
-                "answer; run the command again, or without the daemon "
-                "(%s= virt-hostdev ...)\n", path, VH_DAEMON_SOCKET_ENV);
+        if (verb && vh_daemon_verb_changes(verb))
+            fprintf(stderr, "virt-hostdev: virt-hostdevd at %s ended without "
+                    "an answer; the %s may have run, in whole or in part, or "
+                    "may still run: see `virt-hostdev who-holds DEVICE`, and "
+                    "`virt-hostdev recover` once it is over\n", path, verb);
+        else
+            fprintf(stderr, "virt-hostdev: virt-hostdevd at %s ended without "
+                    "an answer; run the command again, or without the daemon "
+                    "(%s= virt-hostdev ...)\n", path, VH_DAEMON_SOCKET_ENV);
         return 1;
     }
     close(sock);

@@ -206,10 +206,10 @@ vh_hostdev_undo(const VhHostdev *h, const VhJournal *journal, guint upto,
 /* ---- running lanes in parallel -------------------------------------------- */
 
 /*
- * Steps of different IOMMU groups are independent: each group is a lane
- * whose steps run in order, and lanes run side by side in threads.  The
- * kernel work of a rebinding is mostly waiting (the old driver's remove,
- * power-state delays, RCU grace periods), so lanes overlap it.
+ * Steps that do not depend on each other run in lanes side by side, in
+ * threads (vh_hostdev_lanes() says which); each lane's steps run in order.
+ * The kernel work of a rebinding is mostly waiting (the old driver's
+ * remove, power-state delays, RCU grace periods), so lanes overlap it.
  */
 typedef struct {
     const VhHostdev *h;
@@ -249,6 +249,18 @@ vh_hostdev_lane_run(gpointer data, gpointer user_data)
     }
 }
 
+/* @addr is a VF (physfn) or a PF with VFs enabled (virtfn0): unbinding a
+ * PF's driver removes its VFs, so their steps depend on each other even
+ * across IOMMU groups. */
+static gboolean
+vh_hostdev_is_sriov(const VhHostdev *h, const VhPciAddress *addr)
+{
+    g_autofree char *physfn = vh_sysfs_pci_device_relpath(addr, "physfn");
+    g_autofree char *virtfn = vh_sysfs_pci_device_relpath(addr, "virtfn0");
+
+    return vh_sysfs_exists(h->sysfs, physfn) || vh_sysfs_exists(h->sysfs, virtfn);
+}
+
 /*
  * The steps' indexes by lane (GArray of guint each), in order of first
  * appearance.  The steps of an IOMMU group that only takes devices (to
@@ -256,16 +268,19 @@ vh_hostdev_lane_run(gpointer data, gpointer user_data)
  * under its own lock, and the group is viable only once all of them are
  * off the host anyway, so a NIC and the peer it holds move side by side.
  * A group that gives devices back is one lane, its steps in their order
- * (the assigned devices before the peers they held).  A device in no
- * group is a lane of its own.
+ * (the assigned devices before the peers they held).  The groups with an
+ * SR-IOV device (a PF with VFs, a VF) share one lane, in order.  A device
+ * in no group is a lane of its own.
  */
 GPtrArray *
 vh_hostdev_lanes(const VhHostdev *h, const VhJournal *journal)
 {
     g_autoptr(GHashTable) by_key = g_hash_table_new_full(g_str_hash, g_str_equal,
                                                          g_free, NULL);
-    /* group -> GINT_TO_POINTER(TRUE) when one of its steps gives back */
-    g_autoptr(GHashTable) gives = g_hash_table_new(g_str_hash, g_str_equal);
+    /* groups whose steps keep their order: one gives a device back */
+    g_autoptr(GHashTable) ordered = g_hash_table_new(g_str_hash, g_str_equal);
+    /* groups with an SR-IOV device */
+    g_autoptr(GHashTable) sriov = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(g_free);
     GPtrArray *lanes = g_ptr_array_new_with_free_func((GDestroyNotify) g_array_unref);
     guint i;
@@ -282,7 +297,9 @@ vh_hostdev_lanes(const VhHostdev *h, const VhJournal *journal)
                                     vh_pci_address_format(&step->addr, buf));
         }
         if (!vh_hostdev_driver_is_ours(step->to_driver))
-            g_hash_table_add(gives, group);
+            g_hash_table_add(ordered, group);
+        if (vh_hostdev_is_sriov(h, &step->addr))
+            g_hash_table_add(sriov, group);
         g_ptr_array_add(groups, group);
     }
     for (i = 0; i < journal->steps->len; i++) {
@@ -292,10 +309,13 @@ vh_hostdev_lanes(const VhHostdev *h, const VhJournal *journal)
         g_autofree char *key = NULL;
         GArray *lane;
 
-        key = g_hash_table_contains(gives, group)
-              ? g_strdup(group)
-              : g_strdup_printf("device %s",
-                                vh_pci_address_format(&step->addr, buf));
+        if (g_hash_table_contains(sriov, group))
+            key = g_strdup("sr-iov");
+        else if (g_hash_table_contains(ordered, group))
+            key = g_strdup(group);
+        else
+            key = g_strdup_printf("device %s",
+                                  vh_pci_address_format(&step->addr, buf));
         if (!(lane = g_hash_table_lookup(by_key, key))) {
             lane = g_array_new(FALSE, FALSE, sizeof(guint));
             g_ptr_array_add(lanes, lane);
