@@ -25,6 +25,8 @@ grep -q "^virt-hostdevd: read [0-9]* PCI devices below /sys" "$log" ||
     tb_fail "virt-hostdevd did not read the devices at its start: $(cat "$log")"
 
 requests() { grep -c '^virt-hostdevd: request ' "$log" || true; }
+# The log's last request line (a re-read after events may come after it).
+last_request() { grep '^virt-hostdevd: request ' "$log" | tail -n 1; }
 
 # same WHAT ARGS...: through the daemon and alone, the same stdout, stderr
 # and status; the daemon ran it, and its last log line ends with WHAT.
@@ -38,8 +40,8 @@ same() {
     [[ $via == "$alone" ]] ||
         tb_fail "'$*' through the daemon differs from virt-hostdev-cli alone: $(diff <(echo "$alone") <(echo "$via") | head -20)"
     tb_assert_eq $((n + 1)) "$(requests)" "requests logged after '$*'"
-    [[ $(tail -n 1 "$log") == *": ran, exit $rc_via,"*"; inventory $what" ]] ||
-        tb_fail "'$*': expected 'inventory $what' in: $(tail -n 1 "$log")"
+    [[ $(last_request) == *": ran, exit $rc_via,"*"; inventory $what" ]] ||
+        tb_fail "'$*': expected 'inventory $what' in: $(last_request)"
 }
 
 echo "== queries from the inventory kept since the start"
@@ -58,8 +60,8 @@ n=$(reads)
 r=$(requests)
 "$vh" nodedev-detach $nic
 tb_assert_eq $((r + 1)) "$(requests)" "requests logged after the detach"
-[[ $(tail -n 1 "$log") == *"nodedev-detach $nic: ran, exit 0,"*"; inventory not used" ]] ||
-    tb_fail "the daemon did not run the detach: $(tail -n 1 "$log")"
+[[ $(last_request) == *"nodedev-detach $nic: ran, exit 0,"*"; inventory not used" ]] ||
+    tb_fail "the daemon did not run the detach: $(last_request)"
 # Idle, the daemon reads the devices again on its own once the events stop.
 tb_wait_until 60 "virt-hostdevd reading the devices again after the detach" read_more "$n"
 same "read again after device events" nodedev-dumpxml $nic
