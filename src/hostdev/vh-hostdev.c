@@ -375,11 +375,15 @@ vh_hostdev_run_steps(const VhHostdev *h, VhJournal *journal,
     guint i = 0;
 
     /* A driver link the kernel would not make (dangling, a loop, out of
-     * the tree, a name no driver has) means sysfs is not what the plan was
+     * the tree, a name no driver has), or a driver_override that is no
+     * file (every step writes it), means sysfs is not what the plan was
      * made from: refuse before the journal, while nothing has been
-     * touched. */
+     * touched.  Steps run side by side, so a step that cannot write would
+     * otherwise fail while others of the group move. */
     for (i = 0; i < journal->steps->len; i++) {
         const VhJournalStep *step = g_ptr_array_index(journal->steps, i);
+        g_autofree char *override = vh_sysfs_pci_device_relpath(&step->addr,
+                                                                "driver_override");
         g_autofree char *driver = NULL;
 
         if (!vh_pci_driver_current(h, &step->addr, &driver, error)) {
@@ -397,6 +401,21 @@ vh_hostdev_run_steps(const VhHostdev *h, VhJournal *journal,
                         "inconsistent: check the device's driver link",
                         journal->operation,
                         vh_pci_address_format(&step->addr, buf), shown);
+            return FALSE;
+        }
+        if (!vh_sysfs_is_file(h->sysfs, override)) {
+            g_autofree char *path = vh_sysfs_describe(h->sysfs, override);
+            g_autofree char *shown = vh_hostdev_driver_shown(driver);
+            char buf[VH_PCI_ADDRESS_BUFLEN];
+
+            g_set_error(error, VH_HOSTDEV_ERROR, VH_HOSTDEV_ERROR_INVALID,
+                        "refusing the %s, nothing changed: %s (%s): %s is "
+                        "%s; virt-hostdev binds through it (Linux 3.16 and "
+                        "later): check the kernel and its sysfs",
+                        journal->operation,
+                        vh_pci_address_format(&step->addr, buf), shown, path,
+                        vh_sysfs_exists(h->sysfs, override)
+                        ? "not a regular file" : "missing");
             return FALSE;
         }
     }

@@ -232,6 +232,23 @@ vh_sysfs_exists(const VhSysfs *sysfs, const char *relpath)
     return TRUE;
 }
 
+gboolean
+vh_sysfs_is_file(const VhSysfs *sysfs, const char *relpath)
+{
+    struct stat st;
+    gboolean ok;
+    int fd;
+
+    if (!vh_sysfs_relpath_is_valid(relpath))
+        return FALSE;
+    fd = vh_sysfs_openat(sysfs, relpath, O_PATH | O_NOFOLLOW);
+    if (fd < 0)
+        return FALSE;
+    ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    return ok;
+}
+
 /*
  * Open the file @relpath read-only, not following a final symlink.
  * Returns FALSE with error; TRUE with *@ret_fd the descriptor (the caller

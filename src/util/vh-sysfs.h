@@ -54,6 +54,10 @@ char *vh_sysfs_describe(const VhSysfs *sysfs, const char *relpath);
 
 gboolean vh_sysfs_exists(const VhSysfs *sysfs, const char *relpath);
 
+/* @relpath is a regular file, as every attribute of the kernel's sysfs is
+ * (a final symlink not followed). */
+gboolean vh_sysfs_is_file(const VhSysfs *sysfs, const char *relpath);
+
 /*
  * Attribute readers (vh_sysfs_read, _read_bytes, _read_int) take a short
  * read as the end of the file: a sysfs attribute comes from one show() and
