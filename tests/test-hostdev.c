@@ -17,15 +17,21 @@
 
 typedef VhTestHost Host;
 
+/* A host on a fake tree of @devs, with a state dir of its own. */
 static void
-host_setup(Host *host, gconstpointer data)
+host_setup_devices(Host *host, const VhFakePciDevice *devs, guint n)
 {
     g_autoptr(GError) err = NULL;
-    VhFakeSysfs *fake = vh_fake_sysfs_new(vh_test_testbed, G_N_ELEMENTS(vh_test_testbed),
-                                          &err);
+    VhFakeSysfs *fake = vh_fake_sysfs_new(devs, n, &err);
 
     g_assert_no_error(err);
     vh_test_host_init(host, fake, "vh-state-XXXXXX");
+}
+
+static void
+host_setup(Host *host, gconstpointer data)
+{
+    host_setup_devices(host, vh_test_testbed, G_N_ELEMENTS(vh_test_testbed));
 }
 
 static void
@@ -761,12 +767,7 @@ test_lanes(Host *host, gconstpointer data)
 static void
 host_setup_sriov(Host *host, gconstpointer data)
 {
-    g_autoptr(GError) err = NULL;
-    VhFakeSysfs *fake = vh_fake_sysfs_new(vh_test_sriov, G_N_ELEMENTS(vh_test_sriov),
-                                          &err);
-
-    g_assert_no_error(err);
-    vh_test_host_init(host, fake, "vh-state-XXXXXX");
+    host_setup_devices(host, vh_test_sriov, G_N_ELEMENTS(vh_test_sriov));
 }
 
 /* A PF and its VFs, each alone in its group, still one lane: unbinding
